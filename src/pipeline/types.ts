@@ -1,0 +1,131 @@
+/**
+ * Public value types: references, predictions (the reference's JSON keys), frame metadata, sinks and status events.
+ */
+
+/** A device chosen by its `MediaDeviceInfo.deviceId`; the unambiguous form of a webcam reference. */
+export interface WebcamDeviceReference {
+  deviceId: string;
+}
+
+/**
+ * What to read frames from.
+ * - `number`: a webcam, by its index among `enumerateDevices()` video inputs.
+ * - `string`: a video URL (MP4/WebM are decoded frame by frame; other formats play through a `<video>` element),
+ *   or a webcam device id (a string with no `/`, `.` or `:`).
+ * - `File` / `Blob`: a local video file, decoded frame by frame.
+ * - `MediaStream` / `HTMLVideoElement`: live sources; the freshest frame is processed.
+ */
+export type SingleVideoReference = number | string | File | Blob | MediaStream | HTMLVideoElement | WebcamDeviceReference;
+
+/** One reference, or a list of them (each gets `source_id` = its index). */
+export type VideoReference = SingleVideoReference | readonly SingleVideoReference[];
+
+/** getUserMedia constraints for webcams. */
+export interface VideoSourceProperties {
+  /** Ideal frame width in pixels. */
+  frameWidth?: number;
+  /** Ideal frame height in pixels. */
+  frameHeight?: number;
+  /** Ideal frame rate in frames per second. */
+  fps?: number;
+}
+
+/** One detection, with the same keys as Roboflow's inference JSON. */
+export interface Prediction {
+  /** Box centre x in source-frame pixels. */
+  x: number;
+  /** Box centre y in source-frame pixels. */
+  y: number;
+  /** Box width in source-frame pixels. */
+  width: number;
+  /** Box height in source-frame pixels. */
+  height: number;
+  /** Sigmoid score in [0, 1]. */
+  confidence: number;
+  /** Class name. */
+  class: string;
+  /** Class index in the model's head (sparse COCO-91 ids for COCO models: person = 1). */
+  class_id: number;
+  /** A random UUID for this detection. */
+  detection_id: string;
+}
+
+/** Everything predicted for one frame. */
+export interface FramePredictions {
+  /** Source frame size in pixels. */
+  image: { width: number; height: number };
+  predictions: Prediction[];
+  /** 1-based index of the frame within its source; gaps show dropped frames. */
+  frame_id: number;
+  /** Index of the source in the `videoReference` list (0 for a single source). */
+  source_id: number;
+  /** When the frame was grabbed, in seconds since the Unix epoch. */
+  frame_timestamp: number;
+}
+
+/** A frame as handed to sinks and to custom logic. */
+export interface FrameMetadata {
+  /**
+   * The frame itself. It is owned by the pipeline and closed after the sink returns (or its promise settles):
+   * `clone()` it to keep it longer.
+   */
+  image: VideoFrame;
+  /** 1-based index within the source; counts every grabbed frame, so gaps show drops. */
+  frameId: number;
+  /** When the frame was grabbed, in seconds since the Unix epoch. */
+  frameTimestamp: number;
+  /** Presentation time of the frame within its media, in seconds (file sources: the container's timestamp). */
+  mediaTimestamp: number;
+  sourceId: number;
+  /** Nominal frames per second of the source (0 when unknown). */
+  fps: number;
+  /** Frames per second actually processed for this source, over the last second or so. */
+  measuredFps: number;
+  comesFromVideoFile: boolean;
+  /** Milliseconds from grabbing the frame to its predictions being ready. */
+  latencyMs: number;
+  /** Frames this source dropped so far (live sources keep only the freshest frame). */
+  droppedFrames: number;
+}
+
+/** A sink receives the predictions and the frame. It may be async; the pipeline waits before calling it again. */
+export type Sink = (predictions: FramePredictions, frame: FrameMetadata) => void | Promise<void>;
+
+export type StatusSeverity = 'debug' | 'info' | 'warning' | 'error';
+
+/** A status event. `eventType` is one of {@link StatusEventType}. */
+export interface StatusUpdate {
+  /** Milliseconds since the Unix epoch. */
+  timestamp: number;
+  severity: StatusSeverity;
+  eventType: StatusEventType;
+  /** Human-readable description: what happened and, for problems, what was expected. */
+  message: string;
+  /** The source concerned, when there is one. */
+  sourceId?: number;
+  /** Structured details (numbers, names; never an API key). */
+  payload?: Record<string, unknown>;
+}
+
+export type StatusEventType =
+  | 'PIPELINE_STARTING'
+  | 'PIPELINE_STARTED'
+  | 'PIPELINE_ENDED'
+  | 'PIPELINE_ERROR'
+  | 'PIPELINE_TERMINATED'
+  | 'MODEL_LOADING'
+  | 'MODEL_LOADED'
+  | 'MODEL_CACHE_HIT'
+  | 'BACKEND_SELECTED'
+  | 'THREADING'
+  | 'SOURCE_STARTED'
+  | 'SOURCE_FALLBACK'
+  | 'SOURCE_ENDED'
+  | 'SOURCE_ERROR'
+  | 'SINK_ERROR'
+  | 'INFERENCE_ERROR';
+
+export type StatusHandler = (update: StatusUpdate) => void;
+
+/** Which onnxruntime-web execution provider runs the model. */
+export type Backend = 'auto' | 'webgpu' | 'wasm';

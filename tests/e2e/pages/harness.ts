@@ -1,0 +1,74 @@
+/**
+ * The page that Playwright drives: it runs pipelines in the real browser and hands plain JSON back to the test.
+ */
+import * as framewise from '../../../src/index.ts';
+import type { FramePredictions, InitOptions, StatusUpdate } from '../../../src/index.ts';
+
+type Reference = string | number | { file: string; name?: string; type?: string } | { deviceId: string };
+
+export interface RunRequest extends Omit<InitOptions, 'videoReference' | 'onPrediction' | 'statusUpdateHandlers'> {
+  videoReference: Reference | Reference[];
+  /** Terminate after this many predictions (live sources never end by themselves). */
+  stopAfter?: number;
+  /** Draw with renderBoxes on the page's canvas. */
+  render?: boolean;
+  /** Make the sink throw on these frame ids. */
+  sinkThrowsOn?: number[];
+}
+
+export interface RunResult {
+  predictions: FramePredictions[];
+  statuses: Omit<StatusUpdate, 'payload'>[];
+  error?: { name: string; message: string };
+  /** VideoFrames the test saw still open after join (should be 0). */
+  leakedFrames: number;
+}
+
+async function toReference(r: Reference): Promise<framewise.SingleVideoReference> {
+  if (typeof r === 'object' && 'file' in r) {
+    const bytes = await (await fetch(r.file)).arrayBuffer();
+    return new File([bytes], r.name ?? r.file.split('/').pop()!, { type: r.type ?? 'video/mp4' });
+  }
+  return r;
+}
+
+async function run(request: RunRequest): Promise<RunResult> {
+  const predictions: FramePredictions[] = [];
+  const statuses: RunResult['statuses'] = [];
+  const refs = Array.isArray(request.videoReference) ? await Promise.all(request.videoReference.map(toReference)) : await toReference(request.videoReference);
+  const kept: VideoFrame[] = [];
+  let pipeline: framewise.InferencePipeline | undefined;
+  const throwOn = new Set(request.sinkThrowsOn ?? []);
+  const draw = request.render ? framewise.renderBoxes({ canvas: document.getElementById('canvas') as HTMLCanvasElement, displayStatistics: true }) : undefined;
+  const { stopAfter, render: _r, sinkThrowsOn: _s, ...options } = request;
+  try {
+    pipeline = framewise.InferencePipeline.init({
+      ...options,
+      videoReference: refs,
+      statusUpdateHandlers: [({ payload: _p, ...s }) => statuses.push(s)],
+      onPrediction: (p, frame) => {
+        predictions.push(p);
+        kept.push(frame.image);
+        draw?.(p, frame);
+        if (throwOn.has(p.frame_id)) throw new Error(`sink failure on purpose at frame ${p.frame_id}`);
+        if (stopAfter !== undefined && predictions.length >= stopAfter) void pipeline!.terminate();
+      },
+    });
+    pipeline.start();
+    await pipeline.join();
+  } catch (error) {
+    const e = error as Error;
+    return { predictions, statuses, error: { name: e.name, message: e.message }, leakedFrames: countOpen(kept) };
+  }
+  return { predictions, statuses, leakedFrames: countOpen(kept) };
+}
+
+/** A closed VideoFrame reports format null; the pipeline must have closed every frame it handed out. */
+function countOpen(frames: VideoFrame[]): number {
+  return frames.filter((f) => f.format !== null).length;
+}
+
+const harness = { run, framewise };
+(window as unknown as { harness: typeof harness }).harness = harness;
+export type Harness = typeof harness;
+document.title = 'harness ready';
