@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-const PORT = 5179;
+/** Each concurrent test run needs its own port (FRAMEWISE_TEST_PORT). */
+const PORT = Number(process.env.FRAMEWISE_TEST_PORT ?? 5179);
 
 /** Headless Debian Chromium: no network chatter, WebGPU (SwiftShader), a fake camera fed by the Y4M fixture, loopback WebRTC. */
 export const CHROMIUM_ARGS = [
