@@ -22,6 +22,23 @@ export interface RunResult {
   error?: { name: string; message: string };
   /** VideoFrames the test saw still open after join (should be 0). */
   leakedFrames: number;
+  /** Camera tracks the page opened that are still live after join (should be 0). */
+  liveCameraTracks: number;
+}
+
+/** Every stream getUserMedia handed out, so a test can check that the pipeline stopped its tracks. */
+const cameraStreams: MediaStream[] = [];
+if (navigator.mediaDevices?.getUserMedia) {
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await original(constraints);
+    cameraStreams.push(stream);
+    return stream;
+  };
+}
+
+function liveCameraTracks(): number {
+  return cameraStreams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length;
 }
 
 async function toReference(r: Reference): Promise<framewise.SingleVideoReference> {
@@ -58,9 +75,9 @@ async function run(request: RunRequest): Promise<RunResult> {
     await pipeline.join();
   } catch (error) {
     const e = error as Error;
-    return { predictions, statuses, error: { name: e.name, message: e.message }, leakedFrames: countOpen(kept) };
+    return { predictions, statuses, error: { name: e.name, message: e.message }, leakedFrames: countOpen(kept), liveCameraTracks: liveCameraTracks() };
   }
-  return { predictions, statuses, leakedFrames: countOpen(kept) };
+  return { predictions, statuses, leakedFrames: countOpen(kept), liveCameraTracks: liveCameraTracks() };
 }
 
 /** A closed VideoFrame reports format null; the pipeline must have closed every frame it handed out. */
@@ -68,7 +85,39 @@ function countOpen(frames: VideoFrame[]): number {
   return frames.filter((f) => f.format !== null).length;
 }
 
-const harness = { run, framewise };
+export interface CustomLogicRequest {
+  videoReference: Reference;
+  /** For every frame, read the RGB pixel at this frame-dependent point (frame id → [x, y]). */
+  probe: Record<number, [number, number]>;
+}
+
+/** Runs initWithCustomLogic: onVideoFrame reads one pixel of each frame; the sink records what it got. */
+async function runCustomLogic(request: CustomLogicRequest): Promise<{ results: { frameId: number; rgb: number[]; width: number }[]; error?: string }> {
+  const canvas = new OffscreenCanvas(640, 360);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const results: { frameId: number; rgb: number[]; width: number }[] = [];
+  const pipeline = framewise.InferencePipeline.initWithCustomLogic({
+    videoReference: await toReference(request.videoReference),
+    onVideoFrame: (frames) =>
+      frames.map((f) => {
+        ctx.drawImage(f.image, 0, 0);
+        const [x, y] = request.probe[f.frameId] ?? [0, 0];
+        return { frameId: f.frameId, rgb: [...ctx.getImageData(x, y, 1, 1).data.slice(0, 3)], width: f.image.displayWidth };
+      }),
+    onPrediction: (r) => {
+      results.push(r);
+    },
+  });
+  pipeline.start();
+  try {
+    await pipeline.join();
+  } catch (error) {
+    return { results, error: (error as Error).message };
+  }
+  return { results };
+}
+
+const harness = { run, runCustomLogic, framewise };
 (window as unknown as { harness: typeof harness }).harness = harness;
 export type Harness = typeof harness;
 document.title = 'harness ready';
