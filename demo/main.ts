@@ -232,15 +232,17 @@ function hideError(): void {
   ui.error.hidden = true;
 }
 
-function log(update: StatusUpdate): void {
+/** Appends a line to the event log: the pipeline's status events, and the demo's own notes (`DEMO`). */
+function log(update: Pick<StatusUpdate, 'timestamp' | 'severity' | 'message'> & { eventType: string }): void {
   const list = ui.log;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 8;
   const item = document.createElement('li');
   item.className = `severity-${update.severity}`;
-  const time = document.createElement('time');
+  item.title = update.severity;
   const at = new Date(update.timestamp);
+  const time = document.createElement('time');
   time.dateTime = at.toISOString();
-  time.textContent = at.toLocaleTimeString([], { hour12: false }) + `.${String(at.getMilliseconds()).padStart(3, '0')}`;
+  time.textContent = `${at.toLocaleTimeString([], { hour12: false })}.${String(at.getMilliseconds()).padStart(3, '0')}`;
   const type = document.createElement('span');
   type.className = 'event';
   type.textContent = update.eventType;
@@ -248,10 +250,20 @@ function log(update: StatusUpdate): void {
   message.className = 'message';
   message.textContent = update.message;
   item.append(time, type, message);
-  item.title = update.severity;
   list.append(item);
   while (list.childElementCount > MAX_LOG_ENTRIES) list.firstElementChild?.remove();
   if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function note(message: string): void {
+  log({ timestamp: Date.now(), severity: 'debug', eventType: 'DEMO', message });
+}
+
+function describeSettings(s: Settings): string {
+  const source =
+    s.reference === null ? s.source : typeof s.reference === 'number' ? `webcam ${s.reference}` : s.reference instanceof File ? `file "${s.reference.name}"` : typeof s.reference === 'string' ? s.reference : 'webcam (chosen device)';
+  const model = s.model === null ? 'no model' : typeof s.model === 'string' ? s.model : s.model.url;
+  return `${source} · ${model} · backend ${s.backend} · confidence ${s.confidence.toFixed(2)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -295,6 +307,7 @@ function launch(settings: Settings): void {
   }
   const run: Run = { settings, frames: 0 };
   current = run;
+  note(`starting: ${describeSettings(settings)}`);
   view.starts += 1;
   if (view.framesProcessed === 0) setState('starting', 'Loading model…');
   try {
@@ -360,6 +373,7 @@ function onEnded(run: Run): void {
   if (run !== current) return; // terminated on purpose
   // A run that produced nothing would loop forever without showing anything.
   if (ui.loop.checked && isFileLike(run.settings.source) && run.frames > 0) {
+    note('the video ended: looping');
     restart('loop', run.settings);
     return;
   }

@@ -3,6 +3,7 @@
  */
 import * as framewise from '../../../src/index.ts';
 import type { FramePredictions, InitOptions, StatusUpdate } from '../../../src/index.ts';
+import { WorkerPool } from '../../../src/inference/worker-pool.ts';
 
 type Reference = string | number | { file: string; name?: string; type?: string } | { deviceId: string };
 
@@ -117,7 +118,43 @@ async function runCustomLogic(request: CustomLogicRequest): Promise<{ results: {
   return { results };
 }
 
-const harness = { run, runCustomLogic, framewise };
+export interface TensorRequest {
+  modelUrl: string;
+  /** URL of raw little-endian float32 [1,3,S,S] data. */
+  tensorUrl: string;
+  backend: 'wasm' | 'webgpu';
+  frameWidth: number;
+  frameHeight: number;
+  confidence: number;
+}
+
+/** Runs the worker's own run + decode path on a prepared tensor (the parity test's "ours" side). */
+async function runTensor(request: TensorRequest): Promise<{ predictions: framewise.Prediction[]; backend: string }> {
+  const [model, tensor] = await Promise.all([fetch(request.modelUrl), fetch(request.tensorUrl)].map(async (r) => (await r).arrayBuffer()));
+  const { pool, load } = await WorkerPool.create(
+    1,
+    {
+      modelBytes: model!,
+      modelLabel: request.modelUrl,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      resize: 'stretch',
+      padGrey: 0,
+      backend: request.backend,
+      numThreads: 1,
+    },
+    600_000,
+  );
+  try {
+    const worker = await pool.acquire();
+    const result = await worker.inferTensor(new Float32Array(tensor!), request.frameWidth, request.frameHeight, { confidence: request.confidence, maxDetections: 300 }, 600_000);
+    return { predictions: result.predictions, backend: load.backend };
+  } finally {
+    await pool.close();
+  }
+}
+
+const harness = { run, runCustomLogic, runTensor, framewise };
 (window as unknown as { harness: typeof harness }).harness = harness;
 export type Harness = typeof harness;
 document.title = 'harness ready';
