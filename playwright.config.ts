@@ -24,7 +24,7 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   workers: 1,
   fullyParallel: false,
-  reporter: [['list']],
+  reporter: [['list'], ['json']],
   use: {
     baseURL: `http://localhost:${PORT}`,
     browserName: 'chromium',

@@ -27,3 +27,13 @@ export { RFDETR_ALIASES, DEFAULT_HUB_URL } from './models/model-spec.ts';
 export type { ModelReference, ModelUrlReference, RfDetrAlias } from './models/model-spec.ts';
 export type { ResizeMode, StaticCrop } from './inference/resize-transform.ts';
 export { COCO_91_CLASSES } from './inference/coco-classes.ts';
+
+// sinks (issue 5)
+export { VideoFileSink, fitRect, codecStringCandidates, liveMimeCandidates } from './sinks/video-file-sink.ts';
+export type { VideoFileSinkOptions, VideoFileCodec, VideoFileContainer, VideoFileChunk, VideoFileTarget, VideoRecording, RecordingKey } from './sinks/video-file-sink.ts';
+export { WebSocketSink, BoundedQueue, backoffDelay } from './sinks/websocket-sink.ts';
+export type { WebSocketSinkOptions, WebSocketSinkStats, WebSocketSinkEvent, WebSocketSinkState, BackoffOptions, InferenceMetadata } from './sinks/websocket-sink.ts';
+export { multiSink, MultiSinkError } from './sinks/multi-sink.ts';
+export type { SinkFunction, SinkLike, SinkFailure } from './sinks/multi-sink.ts';
+export { bufferSink, BufferSink } from './sinks/buffer-sink.ts';
+export type { BufferSinkOptions, BufferedResult, BufferedFrameInfo } from './sinks/buffer-sink.ts';

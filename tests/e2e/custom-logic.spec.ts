@@ -9,7 +9,7 @@ test('initWithCustomLogic hands every frame, in order, to onVideoFrame and its r
   const probe = Object.fromEntries(
     Array.from({ length: FRAME_COUNT }, (_, i) => {
       const person = groundTruth(i + 1).boxes.find((b) => b.class === 'person')!;
-      return [i + 1, [Math.round(person.x), Math.round(person.y)]];
+      return [i + 1, [Math.round(person.x), Math.round(person.y)] as [number, number]];
     }),
   );
   const out = await page.evaluate((p) => (window as unknown as { harness: Harness }).harness.runCustomLogic({ videoReference: p.url, probe: p.probe }), {

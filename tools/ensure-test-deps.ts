@@ -1,0 +1,34 @@
+/**
+ * Makes sure the system programs the tests need are present: Debian's Chromium (Playwright cannot download its
+ * own browser here) and ffmpeg (fixture videos). As root it installs them with apt-get; otherwise it says what
+ * to install and exits non-zero.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const NEEDED = [
+  { program: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', pkg: 'chromium' },
+  { program: '/usr/bin/ffmpeg', pkg: 'ffmpeg' },
+];
+
+const missing = NEEDED.filter((n) => !existsSync(n.program));
+if (missing.length > 0) {
+  const packages = missing.map((m) => m.pkg);
+  const isRoot = process.getuid?.() === 0;
+  const hasApt = spawnSync('which', ['apt-get']).status === 0;
+  if (!isRoot || !hasApt) {
+    console.error(
+      `The tests need ${missing.map((m) => m.program).join(' and ')}.\n` +
+        (hasApt ? `Install them with: sudo apt-get install -y ${packages.join(' ')}\n` : `Install ${packages.join(' and ')} with your package manager,\n`) +
+        'or point CHROMIUM_PATH at another Chromium build.',
+    );
+    process.exit(1);
+  }
+  console.log(`installing ${packages.join(', ')} from Debian…`);
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+console.log(`test dependencies present: ${NEEDED.map((n) => n.program).join(', ')}`);
