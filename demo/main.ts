@@ -181,7 +181,7 @@ const probe: DemoProbe = Object.freeze({
     return view.error;
   },
 });
-Object.defineProperty(window, '__framewiseDemo', { value: probe, enumerable: true });
+Object.defineProperty(window, '__framewiseDemo', { value: probe, enumerable: true, configurable: true });
 
 const STATE_LABELS: Record<RunState, string> = { idle: 'idle', starting: 'starting', running: 'running', ended: 'ended', error: 'error' };
 
@@ -407,6 +407,7 @@ function showSourceFields(): void {
   const kind = sourceKind();
   for (const field of document.querySelectorAll<HTMLElement>('[data-for-source]')) field.hidden = field.dataset['forSource'] !== kind;
   ui.modelForm.hidden = ui.model.value !== 'url';
+  ui.loop.disabled = !isFileLike(kind); // a webcam never ends
 }
 
 function showConfidence(): void {
