@@ -32,6 +32,7 @@ export default defineConfig({
   },
   webServer: {
     command: `npx vite --port ${PORT} --strictPort --host 127.0.0.1 --open false`,
+    env: { FRAMEWISE_TEST_SERVER: '1' },
     url: `http://localhost:${PORT}/tests/e2e/pages/harness.html`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

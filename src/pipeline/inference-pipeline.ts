@@ -1,20 +1,24 @@
 /**
  * InferencePipeline: video sources → (worker pool | custom logic) → sinks, with status events and controls.
  *
- * Scheduling: each source runs a loop that waits for room in the backlog (frames grabbed but not yet sunk),
- * then for a free processing slot, and only then grabs a frame, so a live source always hands over its
- * freshest frame. Results are put back in frame order per source and passed to the sink one at a time.
+ * Scheduling works in rounds, as the reference's multiplexer does: wait for room (rounds in flight are bounded,
+ * so a slow sink slows the sources instead of growing a queue) and a free processing slot, then take at most one
+ * frame from every source's buffer, dispatch them, and deliver the round's results to the sink in round order.
+ * Taking frames only once a slot is free means a live source hands over its freshest frame.
  */
-import { resolveModelSpec } from '../models/model-spec.ts';
-import type { ModelReference } from '../models/model-spec.ts';
-import type { FrameSource, GrabbedFrame, SourceInfo } from '../sources/frame-source.ts';
+import { checkModelReference } from '../models/model-spec.ts';
+import type { ModelDtype, ModelReference } from '../models/model-spec.ts';
+import type { ModelProgress } from '../models/get-model.ts';
+import type { GrabbedFrame } from '../sources/frame-source.ts';
 import { checkReference, openSource } from '../sources/resolve-source.ts';
 import { CustomLogicProcessor, type OnVideoFrame } from './custom-logic-processor.ts';
 import { PipelineSourcesError, SourceError, describeError } from './errors.ts';
 import { FpsMeter } from './fps-meter.ts';
-import type { FrameProcessor, Notify } from './frame-processor.ts';
+import { BUFFER_CONSUMPTION_STRATEGIES, BUFFER_FILLING_STRATEGIES, type BufferConsumptionStrategy, type BufferFillingStrategy } from './frame-buffer.ts';
+import { SourceFeed } from './source-feed.ts';
+import { PipelineWatchdog } from './watchdog.ts';
+import type { FrameProcessor, Notify, ProcessingSlot } from './frame-processor.ts';
 import { ModelProcessor } from './model-processor.ts';
-import { ReorderBuffer } from './reorder-buffer.ts';
 import { Semaphore } from './semaphore.ts';
 import type {
   Backend,
@@ -27,23 +31,56 @@ import type {
   VideoSourceProperties,
 } from './types.ts';
 
-/** Options shared by every way of building a pipeline. */
-export interface PipelineOptions<R> {
+/** A sink in sequential mode: one call per frame. */
+export type FrameSink<R> = (result: R, frame: FrameMetadata) => void | Promise<void>;
+/** A sink in batch mode: one call per round, arrays indexed by source id, `null` where a source had no frame. */
+export type BatchSink<R> = (results: (R | null)[], frames: (FrameMetadata | null)[]) => void | Promise<void>;
+/** A sink in adaptive mode gets a single result with one source and arrays with several: narrow with `Array.isArray`. */
+export type AdaptiveSink<R> = (results: R | (R | null)[], frames: FrameMetadata | (FrameMetadata | null)[]) => void | Promise<void>;
+
+/**
+ * How results reach the sink, which is called in frame order per source, one call at a time. Errors it throws
+ * become INFERENCE_RESULTS_DISPATCHING_ERROR events and the pipeline goes on.
+ * - `sequential` (default): once per frame, with `source_id` telling sources apart.
+ * - `batch`: once per round, arrays indexed by source id with `null` where a source had no frame.
+ * - `adaptive` (the reference's default): batch when there are several sources, sequential otherwise.
+ */
+export type SinkOptions<R> =
+  | { sinkMode?: 'sequential'; onPrediction?: FrameSink<R> }
+  | { sinkMode: 'batch'; onPrediction?: BatchSink<R> }
+  | { sinkMode: 'adaptive'; onPrediction?: AdaptiveSink<R> };
+
+export type SinkMode = 'sequential' | 'batch' | 'adaptive';
+
+/** Options shared by every way of building a pipeline, apart from the sink. */
+export interface PipelineBaseOptions {
   /** What to read: see {@link VideoReference}. */
   videoReference: VideoReference;
-  /** Called with each frame's result, in frame order per source. Errors it throws become SINK_ERROR events. */
-  onPrediction?: (result: R, frame: FrameMetadata) => void | Promise<void>;
+  /** In batch mode, seconds to wait for every source to have a frame before a round goes without them. Default: no limit. */
+  batchCollectionTimeout?: number;
+  /** Frames buffered per source. Default 4 (each holds decoder or camera memory, so keep it small). */
+  bufferSize?: number;
+  /** Default: 'WAIT' for files, 'ADAPTIVE_DROP_OLDEST' for live sources. */
+  bufferFillingStrategy?: BufferFillingStrategy;
+  /** Default: 'LAZY' for files, 'EAGER' for live sources. */
+  bufferConsumptionStrategy?: BufferConsumptionStrategy;
   /** Webcam constraints. */
   videoSourceProperties?: VideoSourceProperties;
   /** Called with every status event. */
   statusUpdateHandlers?: StatusHandler[];
-  /** Upper bound on frames processed per second per source; live sources drop the frames in between. */
+  /**
+   * Upper bound on frames processed per second per source. Live sources drop frames to hold the rate; files
+   * process every Nth frame, N = round(file fps ÷ maxFps), so the kept frames keep the file's own timing.
+   */
   maxFps?: number;
 }
 
-/** Options of {@link InferencePipeline.init}. */
-export interface InitOptions extends PipelineOptions<FramePredictions> {
-  /** An RF-DETR alias or `{ url, ... }`. */
+/** Everything a pipeline takes apart from how it computes results. */
+export type PipelineOptions<R> = PipelineBaseOptions & SinkOptions<R>;
+
+/** The model options of {@link InferencePipeline.init}. */
+export interface InitModelOptions {
+  /** An RF-DETR alias, a Roboflow `dataset/version` (with `apiKey`), `{ url, ... }` or `{ data }`. */
   modelId: ModelReference;
   /** Keep detections scoring above this, 0..1. Default 0.4. */
   confidence?: number;
@@ -61,37 +98,54 @@ export interface InitOptions extends PipelineOptions<FramePredictions> {
   wasmPaths?: string;
   /** Model hub base URL for RF-DETR aliases. Default `https://huggingface.co`. */
   hubUrl?: string;
+  /**
+   * Roboflow API key. With it, aliases resolve through Roboflow's API (rfdetr-nano → coco/38, …); `dataset/version`
+   * model ids need it. Sent only to `apiUrl`; never logged, stored, or part of an error or cache key.
+   */
+  apiKey?: string;
+  /** Roboflow API base URL. Default `https://api.roboflow.com`. */
+  apiUrl?: string;
+  /**
+   * Which ONNX variant of a hub model to load: 'fp32' (default), 'fp16' (needs WebGPU's `shader-f16`; falls back to
+   * fp32 with a MODEL_LOADING warning), 'q8' (8-bit quantized). Picks the package quantization for Roboflow's registry.
+   */
+  dtype?: ModelDtype;
+  /** Called as the model downloads, with `{ loaded, total }` in bytes (once, complete, for a cache hit). */
+  onModelProgress?: (progress: ModelProgress) => void;
   /** Milliseconds one frame may take in a worker before the worker is considered dead. Default 60000. */
   inferenceTimeoutMs?: number;
   /** Milliseconds a worker may take to create its session. Default 120000. */
   modelLoadTimeoutMs?: number;
 }
 
+/** Options of {@link InferencePipeline.init}. */
+export type InitOptions = InitModelOptions & PipelineOptions<FramePredictions>;
+
 /** Options of {@link InferencePipeline.initWithCustomLogic}. */
-export interface CustomLogicOptions<R> extends PipelineOptions<R> {
+export type CustomLogicOptions<R> = PipelineOptions<R> & {
   /** Gets the frames (one per call) and returns one result per frame. The frame is closed after it returns. */
   onVideoFrame: OnVideoFrame<R>;
-}
+};
 
 export type PipelineState = 'created' | 'running' | 'terminating' | 'ended';
 
-interface SourceRun {
+interface SourceSlot {
   sourceId: number;
   reference: SingleVideoReference;
-  source?: FrameSource;
-  info?: SourceInfo;
-  paused: boolean;
-  muted: boolean;
-  resumed?: () => void;
+  feed?: SourceFeed;
+  /** Opening, running, or done (ended, failed or removed). */
+  phase: 'opening' | 'running' | 'done';
   fps: FpsMeter;
-  lastGrab: number;
 }
 
-interface Pending<R> {
+interface FrameResult<R> {
+  slot: SourceSlot;
+  grabbed: GrabbedFrame;
+  image: VideoFrame;
   result?: R;
   failed: boolean;
-  image: VideoFrame;
-  grabbed: GrabbedFrame;
+  dispatchedAt: number;
+  completedAt: number;
 }
 
 function numberOption(path: string, value: number | undefined, fallback: number, min: number, max = Infinity, integer = false): number {
@@ -102,17 +156,28 @@ function numberOption(path: string, value: number | undefined, fallback: number,
   return value;
 }
 
+function oneOf<T extends string>(path: string, value: T | undefined, valid: readonly T[]): T | undefined {
+  if (value !== undefined && !valid.includes(value)) throw new TypeError(`${path} must be one of ${valid.join(', ')}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export class InferencePipeline<R = FramePredictions> {
   private stateValue: PipelineState = 'created';
-  private readonly runs: SourceRun[];
+  private readonly slots: SourceSlot[] = [];
   private readonly handlers: StatusHandler[];
-  private readonly backlog: Semaphore;
+  private readonly roundsInFlight: Semaphore;
   private sinkChain: Promise<void> = Promise.resolve();
   private readonly sourceErrors: SourceError[] = [];
   private fatal?: Error;
   private readonly joined: Promise<void>;
   private settleJoin!: { resolve: () => void; reject: (e: Error) => void };
   private readonly stopped = new AbortController();
+  private wakeScheduler?: () => void;
+  private readonly sinkMode: SinkMode;
+  /** Runtime numbers: latencies, throughput, drops, states and recent events. */
+  readonly watchdog: PipelineWatchdog;
 
   private constructor(
     private readonly processor: FrameProcessor,
@@ -125,11 +190,18 @@ export class InferencePipeline<R = FramePredictions> {
       throw new TypeError(`onPrediction must be a function (predictions, frame) => void, got ${typeof options.onPrediction}`);
     }
     numberOption('maxFps', options.maxFps, 0, 0);
-    this.runs = refs.map((reference, sourceId) => ({ sourceId, reference, paused: false, muted: false, fps: new FpsMeter(), lastGrab: -Infinity }));
+    numberOption('bufferSize', options.bufferSize, 4, 1, 1024, true);
+    numberOption('batchCollectionTimeout', options.batchCollectionTimeout, 0, 0);
+    this.sinkMode = oneOf('sinkMode', options.sinkMode, ['sequential', 'batch', 'adaptive'] as const) ?? 'sequential';
+    oneOf('bufferFillingStrategy', options.bufferFillingStrategy, BUFFER_FILLING_STRATEGIES);
+    oneOf('bufferConsumptionStrategy', options.bufferConsumptionStrategy, BUFFER_CONSUMPTION_STRATEGIES);
+    refs.forEach((reference) => this.slots.push({ sourceId: this.slots.length, reference, phase: 'opening', fps: new FpsMeter() }));
     this.handlers = [...(options.statusUpdateHandlers ?? [])];
-    // Frames grabbed but not yet through the sink: one per slot plus one waiting for the sink, so a slow sink
-    // slows the sources down instead of growing a queue.
-    this.backlog = new Semaphore(processor.concurrency + 1);
+    // Rounds dispatched but not yet through the sink: one per processing slot plus one waiting for the sink.
+    this.roundsInFlight = new Semaphore(processor.concurrency + 1);
+    this.watchdog = new PipelineWatchdog(() =>
+      this.slots.map((s) => ({ sourceId: s.sourceId, state: s.feed?.state ?? (s.phase === 'opening' ? 'INITIALISING' : 'ENDED'), droppedFrames: s.feed?.droppedFrames ?? 0 })),
+    );
     this.joined = new Promise((resolve, reject) => (this.settleJoin = { resolve, reject }));
     this.joined.catch(() => undefined); // join() hands the rejection to the caller; no unhandled-rejection noise.
   }
@@ -139,7 +211,7 @@ export class InferencePipeline<R = FramePredictions> {
    * Throws TypeError for malformed options (the message names the option and the value).
    */
   static init(options: InitOptions): InferencePipeline<FramePredictions> {
-    resolveModelSpec(options.modelId, { hubUrl: options.hubUrl }); // fail fast on a malformed model reference
+    checkModelReference(options.modelId, { apiKey: options.apiKey, apiUrl: options.apiUrl, hubUrl: options.hubUrl, dtype: options.dtype }); // fail fast on a malformed model reference; no request
     const processor = new ModelProcessor({
       modelId: options.modelId,
       backend: InferencePipeline.checkBackend(options.backend),
@@ -147,6 +219,10 @@ export class InferencePipeline<R = FramePredictions> {
       threads: options.threads === undefined ? undefined : numberOption('threads', options.threads, 1, 1, 64, true),
       wasmPaths: options.wasmPaths,
       hubUrl: options.hubUrl,
+      apiKey: options.apiKey,
+      apiUrl: options.apiUrl,
+      dtype: options.dtype,
+      onModelProgress: options.onModelProgress,
       decode: {
         confidence: numberOption('confidence', options.confidence, 0.4, 0, 1),
         maxDetections: numberOption('maxDetections', options.maxDetections, 300, 1, Infinity, true),
@@ -165,10 +241,7 @@ export class InferencePipeline<R = FramePredictions> {
   }
 
   private static checkBackend(backend: Backend | undefined): Backend {
-    const valid: readonly Backend[] = ['auto', 'webgpu', 'wasm'];
-    if (backend === undefined) return 'auto';
-    if (!valid.includes(backend)) throw new TypeError(`backend must be one of ${valid.join(', ')}, got ${JSON.stringify(backend)}`);
-    return backend;
+    return oneOf('backend', backend, ['auto', 'webgpu', 'wasm'] as const) ?? 'auto';
   }
 
   /** The lifecycle state. */
@@ -182,7 +255,8 @@ export class InferencePipeline<R = FramePredictions> {
   }
 
   private readonly notify: Notify = (update) => {
-    const full: StatusUpdate = { timestamp: Date.now(), ...update };
+    const full: StatusUpdate = { timestamp: Date.now(), context: 'inference_pipeline', ...update };
+    this.watchdog.recordStatus(full);
     for (const handler of this.handlers) {
       try {
         handler(full);
@@ -205,18 +279,266 @@ export class InferencePipeline<R = FramePredictions> {
     return this.joined;
   }
 
+  private wake(): void {
+    const wake = this.wakeScheduler;
+    this.wakeScheduler = undefined;
+    wake?.();
+  }
+
   private async run(): Promise<void> {
-    this.notify({ severity: 'info', eventType: 'PIPELINE_STARTING', message: `starting ${this.runs.length} source(s)` });
+    this.notify({ severity: 'info', eventType: 'PIPELINE_STARTING', message: `starting ${this.slots.length} source(s)` });
     try {
+      // Sources open while the model loads.
+      const opening = this.slots.map((slot) => this.openSlot(slot));
       await this.processor.start(this.notify);
-      if (this.stopped.signal.aborted) return await this.finish();
-      this.notify({ severity: 'info', eventType: 'PIPELINE_STARTED', message: 'pipeline started' });
-      await Promise.all(this.runs.map((run) => this.runSource(run)));
+      if (!this.stopped.signal.aborted) {
+        this.notify({ severity: 'info', eventType: 'PIPELINE_STARTED', message: 'pipeline started' });
+        await this.schedule();
+      }
+      await Promise.allSettled(opening);
       await this.sinkChain;
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(describeError(error)));
     }
     await this.finish();
+  }
+
+  private async openSlot(slot: SourceSlot): Promise<void> {
+    const { sourceId } = slot;
+    try {
+      const opened = await openSource(sourceId, slot.reference, this.options.videoSourceProperties, this.notify);
+      if (this.stopped.signal.aborted || slot.phase === 'done') {
+        opened.source.close();
+        return;
+      }
+      this.notify({
+        severity: 'info',
+        eventType: 'SOURCE_STARTED',
+        sourceId,
+        context: 'video_source',
+        message: `${opened.info.description}: ${opened.info.width}×${opened.info.height} at ${opened.info.fps.toFixed(1)} fps`,
+        payload: { ...opened.info },
+      });
+      slot.feed = new SourceFeed(
+        sourceId,
+        opened.source,
+        opened.info,
+        {
+          bufferSize: this.options.bufferSize ?? 4,
+          filling: this.options.bufferFillingStrategy,
+          consumption: this.options.bufferConsumptionStrategy,
+          maxFps: this.options.maxFps,
+        },
+        this.notify,
+      );
+      slot.feed.start();
+      slot.phase = 'running';
+    } catch (error) {
+      slot.phase = 'done';
+      this.recordSourceError(slot, error);
+    }
+    this.wake();
+  }
+
+  private recordSourceError(slot: SourceSlot, error: unknown): void {
+    if (this.stopped.signal.aborted) return;
+    const failure = error instanceof SourceError ? error : new SourceError(slot.sourceId, describeError(error), { cause: error });
+    this.sourceErrors.push(failure);
+    this.notify({ severity: 'error', eventType: 'SOURCE_ERROR', sourceId: slot.sourceId, context: 'video_source', message: failure.message });
+  }
+
+  /** Marks sources whose feed is exhausted as done, reporting how they ended. */
+  private retireExhausted(): void {
+    for (const slot of this.slots) {
+      const feed = slot.feed;
+      if (slot.phase !== 'running' || !feed?.exhausted) continue;
+      slot.phase = 'done';
+      if (feed.error) this.recordSourceError(slot, feed.error);
+      else {
+        this.notify({ severity: 'info', eventType: 'SOURCE_ENDED', sourceId: slot.sourceId, context: 'video_source', message: `${feed.info.description} ended`, payload: { droppedFrames: feed.droppedFrames } });
+      }
+      feed.close(feed.error ? 'ERROR' : 'ENDED');
+    }
+  }
+
+  private get batchMode(): boolean {
+    return this.sinkMode === 'batch' || (this.sinkMode === 'adaptive' && this.slots.length > 1);
+  }
+
+  /** Waits until a running source has a frame, a source changes phase, or the pipeline stops. */
+  private async waitForWork(running: SourceSlot[]): Promise<void> {
+    const changed = new Promise<void>((resolve) => (this.wakeScheduler = resolve));
+    await Promise.race([changed, ...running.map((s) => s.feed!.waitForFrame())]);
+  }
+
+  private async schedule(): Promise<void> {
+    for (;;) {
+      this.retireExhausted();
+      if (this.stopped.signal.aborted) return;
+      const running = this.slots.filter((s) => s.phase === 'running');
+      if (running.length === 0) {
+        if (this.slots.every((s) => s.phase === 'done')) return;
+        await this.waitForWork(running); // sources still opening
+        continue;
+      }
+      let firstSlot: ProcessingSlot;
+      try {
+        await this.roundsInFlight.acquire();
+      } catch {
+        return; // stopped
+      }
+      try {
+        // Hold a processing slot before taking frames, so no frame waits outside its buffer: a live source's
+        // buffer strategy keeps deciding what is freshest until the moment a frame can actually run.
+        firstSlot = await this.processor.acquire();
+      } catch (error) {
+        this.roundsInFlight.release();
+        if (!this.stopped.signal.aborted) this.fail(error instanceof Error ? error : new Error(describeError(error)));
+        return;
+      }
+      let round: { slot: SourceSlot; grabbed: GrabbedFrame }[] = [];
+      try {
+        round = await this.collectRound();
+      } finally {
+        if (round.length === 0) {
+          firstSlot.release();
+          this.roundsInFlight.release();
+        }
+      }
+      if (round.length > 0) this.dispatchRound(round, firstSlot);
+    }
+  }
+
+  /** Takes at most one frame from each running source (in batch mode, waiting for all up to the timeout). */
+  private async collectRound(): Promise<{ slot: SourceSlot; grabbed: GrabbedFrame }[]> {
+    let running = this.slots.filter((s) => s.phase === 'running');
+    if (!running.some((s) => s.feed!.buffered > 0)) {
+      await this.waitForWork(running);
+      this.retireExhausted();
+      running = this.slots.filter((s) => s.phase === 'running');
+    }
+    if (this.stopped.signal.aborted) return [];
+    if (this.batchMode && running.length > 1) {
+      const everyone = Promise.all(running.map((s) => s.feed!.waitForFrame()));
+      const timeout = this.options.batchCollectionTimeout;
+      await (timeout === undefined ? everyone : Promise.race([everyone, sleep(timeout * 1000)]));
+    }
+    const round: { slot: SourceSlot; grabbed: GrabbedFrame }[] = [];
+    for (const slot of running) {
+      const grabbed = slot.feed!.take();
+      if (grabbed) round.push({ slot, grabbed });
+    }
+    return round;
+  }
+
+  /** Runs every frame of a round and queues its delivery after the previous rounds'. */
+  private dispatchRound(round: { slot: SourceSlot; grabbed: GrabbedFrame }[], firstSlot: ProcessingSlot): void {
+    const results = round.map(({ slot, grabbed }, i) => this.runFrame(slot, grabbed, i === 0 ? firstSlot : undefined));
+    this.sinkChain = this.sinkChain.then(async () => {
+      const finished = await Promise.all(results);
+      try {
+        if (!this.stopped.signal.aborted && !finished.some((f) => f.failed)) await this.deliver(finished);
+      } finally {
+        for (const f of finished) f.image.close();
+        this.roundsInFlight.release();
+      }
+    });
+  }
+
+  private async runFrame(slot: SourceSlot, grabbed: GrabbedFrame, held?: ProcessingSlot): Promise<FrameResult<R>> {
+    const image = grabbed.frame.clone();
+    const out: FrameResult<R> = { slot, grabbed, image, failed: false, dispatchedAt: 0, completedAt: 0 };
+    let processing: ProcessingSlot;
+    try {
+      processing = held ?? (await this.processor.acquire());
+    } catch (error) {
+      grabbed.frame.close();
+      out.failed = true;
+      if (!this.stopped.signal.aborted) this.fail(error instanceof Error ? error : new Error(describeError(error)));
+      return out;
+    }
+    const feed = slot.feed!;
+    out.dispatchedAt = Date.now();
+    this.notify({ severity: 'debug', eventType: 'INFERENCE_STARTED', sourceId: slot.sourceId, message: `frame ${grabbed.frameId} dispatched`, payload: { frame_id: grabbed.frameId } });
+    try {
+      out.result = (await processing.run(grabbed.frame, {
+        frameId: grabbed.frameId,
+        frameTimestamp: grabbed.grabbedAt / 1000,
+        mediaTimestamp: grabbed.mediaTimestamp,
+        sourceId: slot.sourceId,
+        fps: feed.info.fps,
+        comesFromVideoFile: feed.info.comesFromVideoFile,
+        width: image.displayWidth,
+        height: image.displayHeight,
+      })) as R;
+      out.completedAt = Date.now();
+      this.notify({ severity: 'debug', eventType: 'INFERENCE_COMPLETED', sourceId: slot.sourceId, message: `frame ${grabbed.frameId} done`, payload: { frame_id: grabbed.frameId } });
+    } catch (error) {
+      out.failed = true;
+      if (!this.stopped.signal.aborted) {
+        const e = error instanceof Error ? error : new Error(describeError(error));
+        this.notify({ severity: 'error', eventType: 'INFERENCE_ERROR', sourceId: slot.sourceId, message: `frame ${grabbed.frameId}: ${e.message}`, payload: { frame_id: grabbed.frameId } });
+        this.fail(e);
+      }
+    } finally {
+      processing.release();
+    }
+    return out;
+  }
+
+  private metadata(f: FrameResult<R>): FrameMetadata {
+    const feed = f.slot.feed!;
+    return {
+      image: f.image,
+      frameId: f.grabbed.frameId,
+      frameTimestamp: f.grabbed.grabbedAt / 1000,
+      mediaTimestamp: f.grabbed.mediaTimestamp,
+      sourceId: f.slot.sourceId,
+      fps: feed.info.fps,
+      measuredFps: f.slot.fps.tick(),
+      comesFromVideoFile: feed.info.comesFromVideoFile,
+      latencyMs: Date.now() - f.grabbed.grabbedAt,
+      droppedFrames: feed.droppedFrames,
+    };
+  }
+
+  /** Calls the sink for one round: per frame in sequential mode, once with arrays in batch mode. */
+  private async deliver(finished: FrameResult<R>[]): Promise<void> {
+    const sink = this.options.onPrediction;
+    const metas = finished.map((f) => this.metadata(f));
+    const sunkAt = Date.now();
+    finished.forEach((f) => this.watchdog.recordFrame(f.slot.sourceId, f.grabbed.grabbedAt, f.dispatchedAt, f.completedAt, sunkAt));
+    if (!sink) return;
+    const report = (error: unknown, frameIds: number[], sourceId?: number) =>
+      this.notify({
+        severity: 'warning',
+        eventType: 'INFERENCE_RESULTS_DISPATCHING_ERROR',
+        context: 'sink',
+        sourceId,
+        message: `the sink threw on frame ${frameIds.join(', ')}: ${describeError(error)}`,
+        payload: { frameIds },
+      });
+    if (this.batchMode) {
+      const results: (R | null)[] = this.slots.map(() => null);
+      const frames: (FrameMetadata | null)[] = this.slots.map(() => null);
+      finished.forEach((f, i) => {
+        results[f.slot.sourceId] = f.result as R;
+        frames[f.slot.sourceId] = metas[i]!;
+      });
+      try {
+        await (sink as BatchSink<R>)(results, frames);
+      } catch (error) {
+        report(error, finished.map((f) => f.grabbed.frameId));
+      }
+      return;
+    }
+    for (const [i, f] of finished.entries()) {
+      try {
+        await (sink as FrameSink<R>)(f.result as R, metas[i]!);
+      } catch (error) {
+        report(error, [f.grabbed.frameId], f.slot.sourceId);
+      }
+    }
   }
 
   private fail(error: Error): void {
@@ -228,11 +550,12 @@ export class InferencePipeline<R = FramePredictions> {
 
   private stopAll(): void {
     this.stopped.abort();
-    this.backlog.close(new Error('stopped'));
-    for (const run of this.runs) {
-      run.source?.close();
-      run.resumed?.();
+    this.roundsInFlight.close(new Error('stopped'));
+    for (const slot of this.slots) {
+      slot.feed?.close();
+      slot.phase = 'done';
     }
+    this.wake();
   }
 
   private finishing?: Promise<void>;
@@ -255,185 +578,49 @@ export class InferencePipeline<R = FramePredictions> {
     return this.finishing;
   }
 
-  private async runSource(run: SourceRun): Promise<void> {
-    const { sourceId } = run;
-    try {
-      const opened = await openSource(sourceId, run.reference, this.options.videoSourceProperties, this.notify);
-      run.source = opened.source;
-      run.info = opened.info;
-      if (this.stopped.signal.aborted) return opened.source.close();
-      this.notify({
-        severity: 'info',
-        eventType: 'SOURCE_STARTED',
-        sourceId,
-        message: `${opened.info.description}: ${opened.info.width}×${opened.info.height} at ${opened.info.fps.toFixed(1)} fps`,
-        payload: { ...opened.info },
-      });
-      await this.loop(run, opened.source, opened.info);
-      if (!this.stopped.signal.aborted) {
-        this.notify({ severity: 'info', eventType: 'SOURCE_ENDED', sourceId, message: `${opened.info.description} ended`, payload: { droppedFrames: opened.source.droppedFrames } });
-      }
-    } catch (error) {
-      // Inference failures stop the pipeline through fail(); what reaches here is this source's own problem.
-      if (this.stopped.signal.aborted) return;
-      const failure = error instanceof SourceError ? error : new SourceError(sourceId, describeError(error), { cause: error });
-      this.sourceErrors.push(failure);
-      this.notify({ severity: 'error', eventType: 'SOURCE_ERROR', sourceId, message: failure.message });
-    } finally {
-      run.source?.close();
-    }
+  /**
+   * Adds a source to a running (or not yet started) pipeline and returns its source id. In batch mode the arrays
+   * grow by one entry.
+   */
+  addSource(reference: SingleVideoReference): number {
+    if (this.stateValue === 'terminating' || this.stateValue === 'ended') throw new Error(`addSource() is not allowed in state "${this.stateValue}"`);
+    checkReference(reference, 'reference');
+    const slot: SourceSlot = { sourceId: this.slots.length, reference, phase: 'opening', fps: new FpsMeter() };
+    this.slots.push(slot);
+    if (this.stateValue === 'running') void this.openSlot(slot);
+    return slot.sourceId;
   }
 
-  private async loop(run: SourceRun, source: FrameSource, info: SourceInfo): Promise<void> {
-    const reorder = new ReorderBuffer<Pending<R>>();
-    const inFlight = new Set<Promise<void>>();
-    const minInterval = this.options.maxFps ? 1000 / this.options.maxFps : 0;
-    let seq = 0;
-    try {
-      for (;;) {
-        if (run.paused) await new Promise<void>((resolve) => (run.resumed = resolve));
-        if (this.stopped.signal.aborted) break;
-        await this.backlog.acquire();
-        let slot;
-        try {
-          slot = await this.processor.acquire();
-        } catch (error) {
-          this.backlog.release();
-          throw error;
-        }
-        let grabbed: GrabbedFrame | null;
-        try {
-          grabbed = await this.grab(run, source, info, minInterval);
-        } catch (error) {
-          slot.release();
-          this.backlog.release();
-          throw error;
-        }
-        if (!grabbed) {
-          slot.release();
-          this.backlog.release();
-          break;
-        }
-        const mySeq = seq++;
-        const image = grabbed.frame.clone();
-        const g = grabbed;
-        const work = slot
-          .run(g.frame, {
-            frameId: g.frameId,
-            frameTimestamp: g.grabbedAt / 1000,
-            mediaTimestamp: g.mediaTimestamp,
-            sourceId: run.sourceId,
-            fps: info.fps,
-            comesFromVideoFile: info.comesFromVideoFile,
-            width: image.displayWidth,
-            height: image.displayHeight,
-          })
-          .then(
-            (result) => ({ result: result as R, failed: false, image, grabbed: g }),
-            (error: unknown) => {
-              this.fail(error instanceof Error ? error : new Error(describeError(error)));
-              return { failed: true, image, grabbed: g } as Pending<R>;
-            },
-          )
-          .then((pending) => {
-            slot.release();
-            for (const ready of reorder.push(mySeq, pending)) this.deliver(run, source, info, ready);
-          });
-        inFlight.add(work);
-        void work.finally(() => inFlight.delete(work));
-      }
-    } finally {
-      await Promise.all(inFlight);
-      for (const left of reorder.drain()) left.image.close();
-    }
-  }
-
-  /** Takes the next frame, honouring mute and maxFps. */
-  private async grab(run: SourceRun, source: FrameSource, info: SourceInfo, minInterval: number): Promise<GrabbedFrame | null> {
-    for (;;) {
-      const grabbed = await source.next();
-      if (!grabbed || this.stopped.signal.aborted) {
-        grabbed?.frame.close();
-        return null;
-      }
-      const now = performance.now();
-      if (run.muted || (minInterval > 0 && now - run.lastGrab < minInterval)) {
-        if (info.comesFromVideoFile && !run.muted) {
-          // Files keep every frame: wait for the interval instead of dropping.
-          await new Promise((resolve) => setTimeout(resolve, minInterval - (now - run.lastGrab)));
-        } else {
-          grabbed.frame.close();
-          continue;
-        }
-      }
-      run.lastGrab = performance.now();
-      return grabbed;
-    }
-  }
-
-  /** Queues the sink call for one finished frame; closes the frame and frees its backlog place afterwards. */
-  private deliver(run: SourceRun, source: FrameSource, info: SourceInfo, pending: Pending<R>): void {
-    this.sinkChain = this.sinkChain.then(async () => {
-      try {
-        if (pending.failed || this.stopped.signal.aborted) return;
-        const measuredFps = run.fps.tick();
-        const sink = this.options.onPrediction;
-        if (!sink) return;
-        const meta: FrameMetadata = {
-          image: pending.image,
-          frameId: pending.grabbed.frameId,
-          frameTimestamp: pending.grabbed.grabbedAt / 1000,
-          mediaTimestamp: pending.grabbed.mediaTimestamp,
-          sourceId: run.sourceId,
-          fps: info.fps,
-          measuredFps,
-          comesFromVideoFile: info.comesFromVideoFile,
-          latencyMs: Date.now() - pending.grabbed.grabbedAt,
-          droppedFrames: source.droppedFrames,
-        };
-        try {
-          await sink(pending.result as R, meta);
-        } catch (error) {
-          this.notify({
-            severity: 'warning',
-            eventType: 'SINK_ERROR',
-            sourceId: run.sourceId,
-            message: `the sink threw on frame ${pending.grabbed.frameId}: ${describeError(error)}`,
-            payload: { frameId: pending.grabbed.frameId },
-          });
-        }
-      } finally {
-        pending.image.close();
-        this.backlog.release();
-      }
-    });
+  /** Stops and removes a source: its buffered frames are closed; frames already dispatched still reach the sink. */
+  removeSource(sourceId: number): void {
+    const [slot] = this.select(sourceId);
+    if (slot!.phase === 'done') return;
+    slot!.phase = 'done';
+    slot!.feed?.close();
+    this.notify({ severity: 'info', eventType: 'SOURCE_ENDED', sourceId, context: 'video_source', message: `source ${sourceId} removed` });
+    this.wake();
   }
 
   /** Stops taking frames from `sourceId` (all sources when omitted) until {@link resume}. */
   pause(sourceId?: number): void {
-    for (const run of this.select(sourceId)) run.paused = true;
+    for (const slot of this.select(sourceId)) slot.feed?.pause();
   }
 
   /** Keeps reading `sourceId` (all when omitted) but drops its frames unprocessed until {@link resume}. */
   mute(sourceId?: number): void {
-    for (const run of this.select(sourceId)) run.muted = true;
+    for (const slot of this.select(sourceId)) slot.feed?.mute();
   }
 
   /** Undoes {@link pause} and {@link mute}. */
   resume(sourceId?: number): void {
-    for (const run of this.select(sourceId)) {
-      run.paused = false;
-      run.muted = false;
-      run.resumed?.();
-      run.resumed = undefined;
-    }
+    for (const slot of this.select(sourceId)) slot.feed?.resume();
   }
 
-  private select(sourceId?: number): SourceRun[] {
-    if (sourceId === undefined) return this.runs;
-    const run = this.runs[sourceId];
-    if (!run) throw new RangeError(`sourceId ${sourceId} does not exist: expected 0..${this.runs.length - 1}`);
-    return [run];
+  private select(sourceId?: number): SourceSlot[] {
+    if (sourceId === undefined) return this.slots;
+    const slot = this.slots[sourceId];
+    if (!slot) throw new RangeError(`sourceId ${sourceId} does not exist: expected 0..${this.slots.length - 1}`);
+    return [slot];
   }
 
   /**

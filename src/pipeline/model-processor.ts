@@ -1,8 +1,8 @@
 /** Runs the detection model in a pool of inference workers. */
 import { WorkerPool } from '../inference/worker-pool.ts';
 import type { WorkerDecodeOptions } from '../inference/worker-protocol.ts';
-import { fetchModelBytes } from '../models/model-cache.ts';
-import { resolveModelSpec, type ModelReference } from '../models/model-spec.ts';
+import { loadModel, type ModelProgress } from '../models/get-model.ts';
+import type { ModelDtype, ModelReference } from '../models/model-spec.ts';
 import { ModelError } from './errors.ts';
 import type { FrameProcessor, Notify, ProcessingSlot } from './frame-processor.ts';
 import type { Backend, FramePredictions } from './types.ts';
@@ -13,7 +13,16 @@ export interface ModelProcessorOptions {
   workers: number;
   threads?: number;
   wasmPaths?: string;
+  /** Roboflow API key (aliases resolve through Roboflow with it; `dataset/version` needs it). Never logged. */
+  apiKey?: string;
+  /** Roboflow API base URL. Default `https://api.roboflow.com`. */
+  apiUrl?: string;
+  /** Model hub base URL. Default `https://huggingface.co`. */
   hubUrl?: string;
+  /** Hub variant / registry quantization. Default 'fp32'. */
+  dtype?: ModelDtype;
+  /** Download progress of the model, in bytes. */
+  onModelProgress?: (progress: ModelProgress) => void;
   decode: WorkerDecodeOptions;
   inferenceTimeoutMs: number;
   modelLoadTimeoutMs: number;
@@ -41,6 +50,8 @@ function chooseThreads(workers: number, requested: number | undefined, notify: N
 export class ModelProcessor implements FrameProcessor {
   private pool?: WorkerPool;
   readonly concurrency: number;
+  /** Aborts a model download still in progress when the pipeline closes. */
+  private readonly loading = new AbortController();
 
   constructor(private readonly options: ModelProcessorOptions) {
     this.concurrency = options.workers;
@@ -48,16 +59,24 @@ export class ModelProcessor implements FrameProcessor {
 
   async start(notify: Notify): Promise<void> {
     const o = this.options;
-    const spec = resolveModelSpec(o.modelId, { hubUrl: o.hubUrl });
-    notify({ severity: 'info', eventType: 'MODEL_LOADING', message: `loading model ${spec.url}`, payload: { url: spec.url } });
-    const fetched = await fetchModelBytes(spec.url);
-    if (fetched.fromCache) notify({ severity: 'info', eventType: 'MODEL_CACHE_HIT', message: `model read from the IndexedDB cache (${fetched.bytes.byteLength} bytes)`, payload: { url: spec.url } });
-    if (fetched.warning) notify({ severity: 'warning', eventType: 'MODEL_LOADING', message: fetched.warning, payload: { url: spec.url } });
+    // Resolution (API or hub requests), then the bytes from IndexedDB or a chunked, resumable download.
+    const model = await loadModel(o.modelId, {
+      apiKey: o.apiKey,
+      apiUrl: o.apiUrl,
+      hubUrl: o.hubUrl,
+      dtype: o.dtype,
+      backend: o.backend,
+      signal: this.loading.signal,
+      onProgress: o.onModelProgress,
+      onStatus: ({ timestamp: _t, ...update }) => notify(update),
+    });
+    const spec = model.spec;
+    if (this.loading.signal.aborted) return;
     const numThreads = chooseThreads(o.workers, o.threads, notify);
     const { pool, load } = await WorkerPool.create(
       o.workers,
       {
-        modelBytes: fetched.bytes,
+        modelBytes: model.bytes,
         modelLabel: spec.url,
         inputSize: spec.inputSize,
         classNames: spec.classNames,
@@ -74,13 +93,17 @@ export class ModelProcessor implements FrameProcessor {
     ).catch((error: unknown) => {
       throw error instanceof Error && error.name === 'ModelError' ? new ModelError(error.message) : error;
     });
+    if (this.loading.signal.aborted) {
+      await pool.close('the pipeline was terminated while the model loaded');
+      return;
+    }
     this.pool = pool;
     notify({ severity: 'info', eventType: 'BACKEND_SELECTED', message: `running on ${load.backend}: ${load.reason}`, payload: { backend: load.backend, reason: load.reason } });
     notify({
       severity: 'info',
       eventType: 'MODEL_LOADED',
       message: `model loaded: input ${load.inputName} ${load.inputSize}×${load.inputSize}, outputs ${load.outputNames.join(', ')}`,
-      payload: { ...load, url: spec.url },
+      payload: { ...load, url: spec.url, id: spec.id, fromCache: model.fromCache, cached: model.cached, size: model.size },
     });
   }
 
@@ -109,6 +132,7 @@ export class ModelProcessor implements FrameProcessor {
   }
 
   async close(): Promise<void> {
+    this.loading.abort();
     await this.pool?.close('the pipeline was terminated');
   }
 }

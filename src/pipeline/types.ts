@@ -8,14 +8,24 @@ export interface WebcamDeviceReference {
 }
 
 /**
+ * A live stream from a WHEP endpoint (WebRTC), e.g. an RTSP camera behind MediaMTX, go2rtc or `npm run relay`:
+ * `{ whep: 'http://127.0.0.1:8889/cam1/whep' }`. The source reconnects by itself when the stream stops.
+ */
+export interface WhepReference {
+  whep: string;
+}
+
+/**
  * What to read frames from.
  * - `number`: a webcam, by its index among `enumerateDevices()` video inputs.
  * - `string`: a video URL (MP4/WebM are decoded frame by frame; other formats play through a `<video>` element),
  *   or a webcam device id (a string with no `/`, `.` or `:`).
  * - `File` / `Blob`: a local video file, decoded frame by frame.
  * - `MediaStream` / `HTMLVideoElement`: live sources; the freshest frame is processed.
+ * - `{ whep }`: a WHEP endpoint (see {@link WhepReference}); an `rtsp://…` string works too when the pipeline is
+ *   given an `rtspRelay` that serves it.
  */
-export type SingleVideoReference = number | string | File | Blob | MediaStream | HTMLVideoElement | WebcamDeviceReference;
+export type SingleVideoReference = number | string | File | Blob | MediaStream | HTMLVideoElement | WebcamDeviceReference | WhepReference;
 
 /** One reference, or a list of them (each gets `source_id` = its index). */
 export type VideoReference = SingleVideoReference | readonly SingleVideoReference[];
@@ -105,6 +115,8 @@ export interface StatusUpdate {
   sourceId?: number;
   /** Structured details (numbers, names; never an API key). */
   payload?: Record<string, unknown>;
+  /** Which part of the pipeline sent it. Default 'inference_pipeline'. */
+  context?: StatusContext;
 }
 
 export type StatusEventType =
@@ -123,7 +135,22 @@ export type StatusEventType =
   | 'SOURCE_ENDED'
   | 'SOURCE_ERROR'
   | 'SINK_ERROR'
-  | 'INFERENCE_ERROR';
+  | 'INFERENCE_ERROR'
+  // The reference's per-frame and per-source events:
+  | 'SOURCE_STATE_UPDATE'
+  | 'SOURCE_CONNECTION_LOST'
+  | 'SOURCE_RECONNECTED'
+  | 'FRAME_CAPTURED'
+  | 'FRAME_DROPPED'
+  | 'FRAME_CONSUMED'
+  | 'VIDEO_CONSUMPTION_STARTED'
+  | 'VIDEO_CONSUMPTION_FINISHED'
+  | 'INFERENCE_STARTED'
+  | 'INFERENCE_COMPLETED'
+  | 'INFERENCE_RESULTS_DISPATCHING_ERROR';
+
+/** Which part of the pipeline an event comes from (the reference's `context`). */
+export type StatusContext = 'inference_pipeline' | 'video_source' | 'video_consumer' | 'model' | 'sink';
 
 export type StatusHandler = (update: StatusUpdate) => void;
 

@@ -63,7 +63,7 @@ test('a throwing sink gets a status event and the pipeline goes on', async ({ pa
   const result = await runInPage(page, { modelId: COLOUR_BOX, videoReference: `${GENERATED}/sample.mp4`, backend: 'wasm', sinkThrowsOn: [3, 7] });
   expect(result.error).toBeUndefined();
   expect(result.predictions).toHaveLength(FRAME_COUNT);
-  const sinkErrors = result.statuses.filter((s) => s.eventType === 'SINK_ERROR');
+  const sinkErrors = result.statuses.filter((s) => s.eventType === 'INFERENCE_RESULTS_DISPATCHING_ERROR');
   expect(sinkErrors.map((s) => s.message)).toEqual([
     'the sink threw on frame 3: sink failure on purpose at frame 3',
     'the sink threw on frame 7: sink failure on purpose at frame 7',

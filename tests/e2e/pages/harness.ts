@@ -2,15 +2,18 @@
  * The page that Playwright drives: it runs pipelines in the real browser and hands plain JSON back to the test.
  */
 import * as framewise from '../../../src/index.ts';
-import type { FramePredictions, InitOptions, StatusUpdate } from '../../../src/index.ts';
+import type { FrameMetadata, FramePredictions, InitModelOptions, PipelineBaseOptions, SinkMode, StatusUpdate } from '../../../src/index.ts';
 import { WorkerPool } from '../../../src/inference/worker-pool.ts';
 
 type Reference = string | number | { file: string; name?: string; type?: string } | { deviceId: string };
 
-export interface RunRequest extends Omit<InitOptions, 'videoReference' | 'onPrediction' | 'statusUpdateHandlers'> {
+export interface RunRequest extends InitModelOptions, Omit<PipelineBaseOptions, 'videoReference' | 'statusUpdateHandlers'> {
   videoReference: Reference | Reference[];
+  sinkMode?: SinkMode;
   /** Terminate after this many predictions (live sources never end by themselves). */
   stopAfter?: number;
+  /** Terminate once these sources have each delivered every frame and ended. */
+  stopWhenSourcesDone?: number[];
   /** Draw with renderBoxes on the page's canvas. */
   render?: boolean;
   /** Make the sink throw on these frame ids. */
@@ -19,6 +22,8 @@ export interface RunRequest extends Omit<InitOptions, 'videoReference' | 'onPred
 
 export interface RunResult {
   predictions: FramePredictions[];
+  /** Batch mode: per sink call, the frame id of each source's entry (null where the source had none). */
+  batches: (number | null)[][];
   statuses: Omit<StatusUpdate, 'payload'>[];
   error?: { name: string; message: string };
   /** VideoFrames the test saw still open after join (should be 0). */
@@ -52,33 +57,52 @@ async function toReference(r: Reference): Promise<framewise.SingleVideoReference
 
 async function run(request: RunRequest): Promise<RunResult> {
   const predictions: FramePredictions[] = [];
+  const batches: (number | null)[][] = [];
   const statuses: RunResult['statuses'] = [];
   const refs = Array.isArray(request.videoReference) ? await Promise.all(request.videoReference.map(toReference)) : await toReference(request.videoReference);
   const kept: VideoFrame[] = [];
   let pipeline: framewise.InferencePipeline | undefined;
   const throwOn = new Set(request.sinkThrowsOn ?? []);
   const draw = request.render ? framewise.renderBoxes({ canvas: document.getElementById('canvas') as HTMLCanvasElement, displayStatistics: true }) : undefined;
-  const { stopAfter, render: _r, sinkThrowsOn: _s, ...options } = request;
+  const { stopAfter, stopWhenSourcesDone, render: _r, sinkThrowsOn: _s, sinkMode: _m, ...options } = request;
+  const waitingFor = new Set(stopWhenSourcesDone ?? []);
   try {
-    pipeline = framewise.InferencePipeline.init({
+    const onFrame = (p: FramePredictions, frame: FrameMetadata) => {
+      predictions.push(p);
+      kept.push(frame.image);
+      draw?.(p, frame);
+      if (throwOn.has(p.frame_id)) throw new Error(`sink failure on purpose at frame ${p.frame_id}`);
+      if (stopAfter !== undefined && predictions.length >= stopAfter) void pipeline!.terminate();
+    };
+    const common = {
       ...options,
       videoReference: refs,
-      statusUpdateHandlers: [({ payload: _p, ...s }) => statuses.push(s)],
-      onPrediction: (p, frame) => {
-        predictions.push(p);
-        kept.push(frame.image);
-        draw?.(p, frame);
-        if (throwOn.has(p.frame_id)) throw new Error(`sink failure on purpose at frame ${p.frame_id}`);
-        if (stopAfter !== undefined && predictions.length >= stopAfter) void pipeline!.terminate();
-      },
-    });
+      statusUpdateHandlers: [
+        ({ payload: _p, ...s }: StatusUpdate) => {
+          if (s.severity !== 'debug') statuses.push(s);
+          if (s.eventType === 'SOURCE_ENDED' && s.sourceId !== undefined && waitingFor.delete(s.sourceId) && waitingFor.size === 0) void pipeline?.terminate();
+        },
+      ],
+    };
+    pipeline =
+      request.sinkMode === 'batch' || request.sinkMode === 'adaptive'
+        ? framewise.InferencePipeline.init({
+            ...common,
+            sinkMode: request.sinkMode as 'adaptive',
+            onPrediction: (results: FramePredictions | (FramePredictions | null)[], frames: FrameMetadata | (FrameMetadata | null)[]) => {
+              if (!Array.isArray(results)) return onFrame(results, frames as FrameMetadata);
+              batches.push(results.map((r) => r?.frame_id ?? null));
+              results.forEach((r, i) => r && onFrame(r, (frames as (FrameMetadata | null)[])[i]!));
+            },
+          })
+        : framewise.InferencePipeline.init({ ...common, sinkMode: 'sequential', onPrediction: onFrame });
     pipeline.start();
     await pipeline.join();
   } catch (error) {
     const e = error as Error;
-    return { predictions, statuses, error: { name: e.name, message: e.message }, leakedFrames: countOpen(kept), liveCameraTracks: liveCameraTracks() };
+    return { predictions, batches, statuses, error: { name: e.name, message: e.message }, leakedFrames: countOpen(kept), liveCameraTracks: liveCameraTracks() };
   }
-  return { predictions, statuses, leakedFrames: countOpen(kept), liveCameraTracks: liveCameraTracks() };
+  return { predictions, batches, statuses, leakedFrames: countOpen(kept), liveCameraTracks: liveCameraTracks() };
 }
 
 /** A closed VideoFrame reports format null; the pipeline must have closed every frame it handed out. */
@@ -154,7 +178,82 @@ async function runTensor(request: TensorRequest): Promise<{ predictions: framewi
   }
 }
 
-const harness = { run, runCustomLogic, runTensor, framewise };
+export interface ControlledRequest {
+  bufferSize: number;
+  filling: framewise.BufferFillingStrategy;
+  consumption: framewise.BufferConsumptionStrategy;
+  /** Frames pushed while the consumer is blocked on the first one. */
+  pushedWhileBlocked: number;
+}
+
+/**
+ * A live source whose timing the test controls: frames are written one by one into a MediaStreamTrackGenerator,
+ * each only after the pipeline reported capturing the previous one, while custom logic blocks on frame 1.
+ */
+async function runControlled(request: ControlledRequest): Promise<{ processed: number[]; dropped: [number, string][]; error?: string }> {
+  type Generator = MediaStreamTrack & { writable: WritableStream<VideoFrame> };
+  const Generator = (globalThis as unknown as { MediaStreamTrackGenerator: new (init: { kind: 'video' }) => Generator }).MediaStreamTrackGenerator;
+  const track = new Generator({ kind: 'video' });
+  const writer = track.writable.getWriter();
+  const canvas = new OffscreenCanvas(64, 64);
+  canvas.getContext('2d')!.fillRect(0, 0, 64, 64);
+  let captured = 0;
+  let onCaptured: (() => void) | undefined;
+  let releaseGate!: () => void;
+  const gate = new Promise<void>((resolve) => (releaseGate = resolve));
+  let firstStarted!: () => void;
+  const started = new Promise<void>((resolve) => (firstStarted = resolve));
+  const processed: number[] = [];
+  const dropped: [number, string][] = [];
+  const pipeline = framewise.InferencePipeline.initWithCustomLogic({
+    videoReference: new MediaStream([track]),
+    bufferSize: request.bufferSize,
+    bufferFillingStrategy: request.filling,
+    bufferConsumptionStrategy: request.consumption,
+    onVideoFrame: async (frames) => {
+      processed.push(frames[0]!.frameId);
+      if (frames[0]!.frameId === 1) {
+        firstStarted();
+        await gate;
+      }
+      return [frames[0]!.frameId];
+    },
+    statusUpdateHandlers: [
+      (s) => {
+        if (s.eventType === 'FRAME_CAPTURED') {
+          captured += 1;
+          onCaptured?.();
+        }
+        if (s.eventType === 'FRAME_DROPPED') dropped.push([s.payload!.frame_id as number, s.payload!.cause as string]);
+      },
+    ],
+  });
+  pipeline.start();
+  const push = async (n: number) => {
+    const wait = new Promise<void>((resolve) => (onCaptured = () => captured >= n && resolve()));
+    await writer.write(new VideoFrame(canvas, { timestamp: n * 33_333 }));
+    await wait;
+  };
+  await push(1);
+  await started;
+  for (let n = 2; n <= 1 + request.pushedWhileBlocked; n++) await push(n);
+  releaseGate();
+  // Let the buffered frames through, then end the stream.
+  while (processed.length < 1 + Math.min(request.bufferSize, request.pushedWhileBlocked) && processed.length < 10) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (request.consumption === 'EAGER' && processed.length >= 2) break;
+  }
+  await writer.close();
+  track.stop();
+  try {
+    await pipeline.join();
+  } catch (error) {
+    return { processed, dropped, error: (error as Error).message };
+  }
+  return { processed, dropped };
+}
+
+const harness = { run, runCustomLogic, runTensor, runControlled, framewise };
 (window as unknown as { harness: typeof harness }).harness = harness;
 export type Harness = typeof harness;
 document.title = 'harness ready';
