@@ -1,0 +1,36 @@
+/** Every block the engine knows, and lookup by identifier or alias. */
+import type { BlockManifest } from './block.ts';
+import { ByteTrackerV3 } from './byte-tracker.ts';
+import { DetectionsFilterV1 } from './detections-filter.ts';
+import { LineCounterV2 } from './line-counter.ts';
+import { ObjectDetectionModelV1, ObjectDetectionModelV2 } from './object-detection.ts';
+import { PropertyDefinitionV1 } from './property-definition.ts';
+import { TimeInZoneV3 } from './time-in-zone.ts';
+import {
+  BoundingBoxVisualizationV1,
+  LabelVisualizationV1,
+  LineCounterVisualizationV1,
+  PolygonZoneVisualizationV1,
+  TraceVisualizationV1,
+} from './visualizations.ts';
+
+/** The built-in blocks. */
+export const BLOCKS: readonly BlockManifest[] = [
+  ObjectDetectionModelV1,
+  ObjectDetectionModelV2,
+  DetectionsFilterV1,
+  ByteTrackerV3,
+  LineCounterV2,
+  TimeInZoneV3,
+  PropertyDefinitionV1,
+  BoundingBoxVisualizationV1,
+  LabelVisualizationV1,
+  LineCounterVisualizationV1,
+  PolygonZoneVisualizationV1,
+  TraceVisualizationV1,
+];
+
+/** The block whose identifier or alias is `type` (`roboflow_core/` may be left out). */
+export function findBlock(type: string, blocks: readonly BlockManifest[] = BLOCKS): BlockManifest | undefined {
+  return blocks.find((b) => b.type === type || b.aliases.includes(type) || b.type === `roboflow_core/${type}`);
+}
