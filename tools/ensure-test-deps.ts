@@ -1,14 +1,20 @@
 /**
  * Makes sure the system programs the tests need are present: Debian's Chromium (Playwright cannot download its
- * own browser here) and ffmpeg (fixture videos). As root it installs them with apt-get; otherwise it says what
- * to install and exits non-zero.
+ * own browser here), ffmpeg (fixture videos, the RTSP relay) and GStreamer's RTSP server (the test camera). As
+ * root it installs them with apt-get; otherwise it says what to install and exits non-zero.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+const MULTIARCH = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
 const NEEDED = [
   { program: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', pkg: 'chromium' },
   { program: '/usr/bin/ffmpeg', pkg: 'ffmpeg' },
+  // The RTSP test camera (tests/fixtures/rtsp-camera.py): GStreamer's RTSP server through Python.
+  { program: '/usr/lib/python3/dist-packages/gi/__init__.py', pkg: 'python3-gi' },
+  { program: `${MULTIARCH}/girepository-1.0/GstRtspServer-1.0.typelib`, pkg: 'gir1.2-gst-rtsp-server-1.0' },
+  { program: `${MULTIARCH}/gstreamer-1.0/libgstrtp.so`, pkg: 'gstreamer1.0-plugins-good' },
+  { program: `${MULTIARCH}/gstreamer-1.0/libgstvideoparsersbad.so`, pkg: 'gstreamer1.0-plugins-bad' },
 ];
 
 const missing = NEEDED.filter((n) => !existsSync(n.program));

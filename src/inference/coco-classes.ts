@@ -29,3 +29,30 @@ export function classNamesFor(numClasses: number, given?: readonly string[]): (i
   if (numClasses === COCO_91_CLASSES.length) return (id) => COCO_91_CLASSES[id] ?? `class_${id}`;
   return (id) => `class_${id}`;
 }
+
+/** How a head's raw class indices become the class ids and names that predictions report. */
+export interface ClassMapping {
+  /** The reported class id for a raw head index, or null for an index that is never a real class. */
+  id(raw: number): number | null;
+  /** The name of a reported class id. */
+  name(id: number): string;
+}
+
+/**
+ * The mapping for a head of `numClasses` logits. Given names are used as listed; when they contain Roboflow's
+ * `background_class83422` placeholder (fine-tuned exports put it first), its index is dropped and the indices
+ * above it move down by one, as Roboflow's own inference does. A 91-wide head without names uses COCO-91's sparse
+ * ids; anything else is named `class_<id>`.
+ */
+export function classMappingFor(numClasses: number, given?: readonly string[]): ClassMapping {
+  if (given && given.length > 0) {
+    const background = given.indexOf(ROBOFLOW_BACKGROUND_CLASS);
+    const names = given.filter((n) => n !== ROBOFLOW_BACKGROUND_CLASS);
+    return {
+      id: (raw) => (background < 0 ? raw : raw === background ? null : raw > background ? raw - 1 : raw),
+      name: (id) => names[id] ?? `class_${id}`,
+    };
+  }
+  if (numClasses === COCO_91_CLASSES.length) return { id: (raw) => raw, name: (id) => COCO_91_CLASSES[id] ?? `class_${id}` };
+  return { id: (raw) => raw, name: (id) => `class_${id}` };
+}

@@ -4,13 +4,24 @@
  * optional static crop given in percent of the frame.
  */
 
+/**
+ * How a frame is fitted into the model's square input (`ModelUrlReference.resize`; default `'stretch'`).
+ * - `'stretch'`: scaled to the full square, aspect ratio not kept (Roboflow's "Stretch to").
+ * - `'letterbox'`: scaled to fit, aspect ratio kept, centred and padded (Roboflow's "Fit (… edges) in"; the
+ *   padding's grey level is `padGrey`).
+ * Boxes are mapped back to source-frame pixels either way.
+ */
 export type ResizeMode = 'stretch' | 'letterbox';
 
 /** A static crop in percent (0..100) of the source frame, applied before resizing. */
 export interface StaticCrop {
+  /** Left edge, in percent (0..100) of the frame width. */
   xMin: number;
+  /** Top edge, in percent (0..100) of the frame height. */
   yMin: number;
+  /** Right edge, in percent (0..100) of the frame width; greater than `xMin`. */
   xMax: number;
+  /** Bottom edge, in percent (0..100) of the frame height; greater than `yMin`. */
   yMax: number;
 }
 
@@ -26,6 +37,16 @@ export interface ResizeTransform {
   dh: number;
 }
 
+/** `Math.floor` that forgives floating-point error just under an integer (383.99999999 → 384). */
+function floorPixel(value: number): number {
+  return Math.floor(value + 1e-9);
+}
+
+/**
+ * Where the frame (after the optional static crop) lands in the square input, following Roboflow's `inference`:
+ * the crop is `int(percent / 100 × size)` on each edge; a letterbox scales by `min(S / w, S / h)`, truncates the
+ * scaled size to whole pixels and centres it with `(S − size) // 2` pixels of padding before (the rest after).
+ */
 export function computeResizeTransform(
   frameWidth: number,
   frameHeight: number,
@@ -33,15 +54,15 @@ export function computeResizeTransform(
   mode: ResizeMode = 'stretch',
   crop?: StaticCrop,
 ): ResizeTransform {
-  const sx = crop ? Math.round((crop.xMin / 100) * frameWidth) : 0;
-  const sy = crop ? Math.round((crop.yMin / 100) * frameHeight) : 0;
-  const sw = crop ? Math.round((crop.xMax / 100) * frameWidth) - sx : frameWidth;
-  const sh = crop ? Math.round((crop.yMax / 100) * frameHeight) - sy : frameHeight;
+  const sx = crop ? floorPixel((crop.xMin / 100) * frameWidth) : 0;
+  const sy = crop ? floorPixel((crop.yMin / 100) * frameHeight) : 0;
+  const sw = crop ? floorPixel((crop.xMax / 100) * frameWidth) - sx : frameWidth;
+  const sh = crop ? floorPixel((crop.yMax / 100) * frameHeight) - sy : frameHeight;
   if (sw <= 0 || sh <= 0) throw new RangeError(`static crop leaves an empty region (${sw}×${sh} px); expected xMin < xMax and yMin < yMax`);
   if (mode === 'stretch') return { sx, sy, sw, sh, dx: 0, dy: 0, dw: inputSize, dh: inputSize };
   const scale = Math.min(inputSize / sw, inputSize / sh);
-  const dw = Math.round(sw * scale);
-  const dh = Math.round(sh * scale);
+  const dw = Math.max(1, Math.min(inputSize, floorPixel(sw * scale)));
+  const dh = Math.max(1, Math.min(inputSize, floorPixel(sh * scale)));
   return { sx, sy, sw, sh, dx: Math.floor((inputSize - dw) / 2), dy: Math.floor((inputSize - dh) / 2), dw, dh };
 }
 

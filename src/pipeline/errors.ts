@@ -3,6 +3,11 @@
 /** A video source could not be opened or failed while reading. */
 export class SourceError extends Error {
   override readonly name = 'SourceError';
+  /**
+   * @param sourceId Index of the failed source in the `videoReference` list (0 for a single source).
+   * @param message What went wrong; the error's message is prefixed with `source <sourceId>: `.
+   * @param options `cause`: the underlying error, if any.
+   */
   constructor(
     readonly sourceId: number,
     message: string,

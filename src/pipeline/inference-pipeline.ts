@@ -11,6 +11,7 @@ import type { ModelDtype, ModelReference } from '../models/model-spec.ts';
 import type { ModelProgress } from '../models/get-model.ts';
 import type { GrabbedFrame } from '../sources/frame-source.ts';
 import { checkReference, openSource } from '../sources/resolve-source.ts';
+import { checkRtspRelay, type RtspRelay } from '../sources/rtsp-relay.ts';
 import { CustomLogicProcessor, type OnVideoFrame } from './custom-logic-processor.ts';
 import { PipelineSourcesError, SourceError, describeError } from './errors.ts';
 import { FpsMeter } from './fps-meter.ts';
@@ -20,6 +21,10 @@ import { PipelineWatchdog } from './watchdog.ts';
 import type { FrameProcessor, Notify, ProcessingSlot } from './frame-processor.ts';
 import { ModelProcessor } from './model-processor.ts';
 import { Semaphore } from './semaphore.ts';
+import { WorkflowProcessor, checkWorkflow } from './workflow-processor.ts';
+import type { ChromeTrace } from '../workflows/profiler.ts';
+import type { WorkflowResult } from '../workflows/serialize.ts';
+import type { WorkflowSpecification } from '../workflows/workflow-schema.ts';
 import type {
   Backend,
   FrameMetadata,
@@ -66,6 +71,8 @@ export interface PipelineBaseOptions {
   bufferConsumptionStrategy?: BufferConsumptionStrategy;
   /** Webcam constraints. */
   videoSourceProperties?: VideoSourceProperties;
+  /** The relay that serves `rtsp://…` references over WHEP: `{ url: 'http://127.0.0.1:8889', kind: 'mediamtx' | 'go2rtc' }`. */
+  rtspRelay?: RtspRelay;
   /** Called with every status event. */
   statusUpdateHandlers?: StatusHandler[];
   /**
@@ -127,6 +134,38 @@ export type CustomLogicOptions<R> = PipelineOptions<R> & {
   onVideoFrame: OnVideoFrame<R>;
 };
 
+/**
+ * Options of {@link InferencePipeline.initWithWorkflow}: a workflow specification (or a registered workflow) instead
+ * of a model, with the model options that apply to the workflow's model steps.
+ */
+export type WorkflowOptions = PipelineOptions<WorkflowResult> &
+  Omit<InitModelOptions, 'modelId' | 'confidence' | 'iouThreshold' | 'maxDetections' | 'workers'> & {
+    /** Roboflow's workflow specification v1 (an object or its JSON text). Omit it to fetch a registered workflow. */
+    workflowSpecification?: WorkflowSpecification | Record<string, unknown> | string;
+    /** Workspace of a registered workflow (with `workflowId` and `apiKey`). */
+    workspaceName?: string;
+    /** Id of a registered workflow, fetched from `{apiUrl}/{workspaceName}/workflows/{workflowId}`. */
+    workflowId?: string;
+    /** The `WorkflowImage` input the frames feed. Default 'image'. */
+    imageInputName?: string;
+    /** The `WorkflowVideoMetadata` input. Default 'video_metadata'. */
+    videoMetadataInputName?: string;
+    /** Values of the `WorkflowParameter` inputs, by name. */
+    workflowsParameters?: Record<string, unknown>;
+    /** Roboflow's JSON for detections and base64 JPEG for images. Default false: typed detections, `ImageBitmap` images. */
+    serializeResults?: boolean;
+    /** Record each step's time on each frame; read it with `workflowProfile()`. Default false. */
+    profiling?: boolean;
+    /** Frames of step timings kept when profiling. Default 64. */
+    profilerBufferSize?: number;
+  };
+
+/** A pipeline built by {@link InferencePipeline.initWithWorkflow}. */
+export type WorkflowPipeline = InferencePipeline<WorkflowResult> & {
+  /** Chrome trace-event JSON of the last `profilerBufferSize` frames: one complete event per step per frame (empty without `profiling`). */
+  workflowProfile(): ChromeTrace;
+};
+
 export type PipelineState = 'created' | 'running' | 'terminating' | 'ended';
 
 interface SourceSlot {
@@ -135,6 +174,8 @@ interface SourceSlot {
   feed?: SourceFeed;
   /** Opening, running, or done (ended, failed or removed). */
   phase: 'opening' | 'running' | 'done';
+  /** Aborted by removeSource(), so a source that is still connecting stops at once. */
+  removed: AbortController;
   fps: FpsMeter;
 }
 
@@ -190,12 +231,13 @@ export class InferencePipeline<R = FramePredictions> {
       throw new TypeError(`onPrediction must be a function (predictions, frame) => void, got ${typeof options.onPrediction}`);
     }
     numberOption('maxFps', options.maxFps, 0, 0);
+    if (options.rtspRelay !== undefined) checkRtspRelay(options.rtspRelay, 'rtspRelay');
     numberOption('bufferSize', options.bufferSize, 4, 1, 1024, true);
     numberOption('batchCollectionTimeout', options.batchCollectionTimeout, 0, 0);
     this.sinkMode = oneOf('sinkMode', options.sinkMode, ['sequential', 'batch', 'adaptive'] as const) ?? 'sequential';
     oneOf('bufferFillingStrategy', options.bufferFillingStrategy, BUFFER_FILLING_STRATEGIES);
     oneOf('bufferConsumptionStrategy', options.bufferConsumptionStrategy, BUFFER_CONSUMPTION_STRATEGIES);
-    refs.forEach((reference) => this.slots.push({ sourceId: this.slots.length, reference, phase: 'opening', fps: new FpsMeter() }));
+    refs.forEach((reference) => this.slots.push({ sourceId: this.slots.length, reference, phase: 'opening', removed: new AbortController(), fps: new FpsMeter() }));
     this.handlers = [...(options.statusUpdateHandlers ?? [])];
     // Rounds dispatched but not yet through the sink: one per processing slot plus one waiting for the sink.
     this.roundsInFlight = new Semaphore(processor.concurrency + 1);
@@ -240,6 +282,52 @@ export class InferencePipeline<R = FramePredictions> {
     return new InferencePipeline<R>(new CustomLogicProcessor(options.onVideoFrame), options);
   }
 
+  /**
+   * Builds a pipeline that runs a Roboflow workflow specification (v1) on every frame, in a worker next to the
+   * model sessions. An inline specification is checked and compiled here: its errors throw at once, typed
+   * (`WorkflowSyntaxError`, `DuplicatedNameError`, `InvalidReferenceTargetError`, `ReferenceTypeError`,
+   * `ExecutionGraphStructureError`, `RuntimeInputError`). A registered workflow is fetched when the pipeline starts.
+   */
+  static initWithWorkflow(options: WorkflowOptions): WorkflowPipeline {
+    const parameters = options.workflowsParameters ?? {};
+    if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
+      throw new TypeError(`workflowsParameters must be an object of parameter values by name, got ${JSON.stringify(parameters)}`);
+    }
+    const imageInputName = options.imageInputName ?? 'image';
+    const videoMetadataInputName = options.videoMetadataInputName ?? 'video_metadata';
+    let registered: { workspaceName: string; workflowId: string } | undefined;
+    if (options.workflowSpecification === undefined) {
+      if (!options.workspaceName || !options.workflowId || !options.apiKey) {
+        throw new TypeError('initWithWorkflow needs workflowSpecification, or workspaceName + workflowId + apiKey for a registered workflow');
+      }
+      registered = { workspaceName: options.workspaceName, workflowId: options.workflowId };
+    } else {
+      checkWorkflow(options.workflowSpecification, parameters, imageInputName, videoMetadataInputName);
+    }
+    const processor = new WorkflowProcessor({
+      specification: options.workflowSpecification,
+      registered,
+      parameters,
+      imageInputName,
+      videoMetadataInputName,
+      serializeResults: options.serializeResults ?? false,
+      profiling: options.profiling ?? false,
+      profilerBufferSize: numberOption('profilerBufferSize', options.profilerBufferSize, 64, 1, 1_000_000, true),
+      backend: InferencePipeline.checkBackend(options.backend),
+      threads: options.threads === undefined ? undefined : numberOption('threads', options.threads, 1, 1, 64, true),
+      wasmPaths: options.wasmPaths,
+      apiKey: options.apiKey,
+      apiUrl: options.apiUrl,
+      hubUrl: options.hubUrl,
+      dtype: options.dtype,
+      onModelProgress: options.onModelProgress,
+      inferenceTimeoutMs: numberOption('inferenceTimeoutMs', options.inferenceTimeoutMs, 60_000, 1),
+      modelLoadTimeoutMs: numberOption('modelLoadTimeoutMs', options.modelLoadTimeoutMs, 120_000, 1),
+    });
+    const pipeline = new InferencePipeline<WorkflowResult>(processor, options);
+    return Object.assign(pipeline, { workflowProfile: (): ChromeTrace => processor.profiler.toChromeTrace() });
+  }
+
   private static checkBackend(backend: Backend | undefined): Backend {
     return oneOf('backend', backend, ['auto', 'webgpu', 'wasm'] as const) ?? 'auto';
   }
@@ -279,7 +367,11 @@ export class InferencePipeline<R = FramePredictions> {
     return this.joined;
   }
 
+  /** Set by wake(); the scheduler clears it before reading state, so a change that lands mid-round isn't lost. */
+  private wakePending = false;
+
   private wake(): void {
+    this.wakePending = true;
     const wake = this.wakeScheduler;
     this.wakeScheduler = undefined;
     wake?.();
@@ -306,7 +398,10 @@ export class InferencePipeline<R = FramePredictions> {
   private async openSlot(slot: SourceSlot): Promise<void> {
     const { sourceId } = slot;
     try {
-      const opened = await openSource(sourceId, slot.reference, this.options.videoSourceProperties, this.notify);
+      const opened = await openSource(sourceId, slot.reference, this.options.videoSourceProperties, this.notify, {
+        rtspRelay: this.options.rtspRelay,
+        signal: AbortSignal.any([this.stopped.signal, slot.removed.signal]),
+      });
       if (this.stopped.signal.aborted || slot.phase === 'done') {
         opened.source.close();
         return;
@@ -355,7 +450,10 @@ export class InferencePipeline<R = FramePredictions> {
       slot.phase = 'done';
       if (feed.error) this.recordSourceError(slot, feed.error);
       else {
-        this.notify({ severity: 'info', eventType: 'SOURCE_ENDED', sourceId: slot.sourceId, context: 'video_source', message: `${feed.info.description} ended`, payload: { droppedFrames: feed.droppedFrames } });
+        // After the source's last dispatched round has reached the sink, so a handler may terminate on it.
+        this.sinkChain = this.sinkChain.then(() =>
+          this.notify({ severity: 'info', eventType: 'SOURCE_ENDED', sourceId: slot.sourceId, context: 'video_source', message: `${feed.info.description} ended`, payload: { droppedFrames: feed.droppedFrames } }),
+        );
       }
       feed.close(feed.error ? 'ERROR' : 'ENDED');
     }
@@ -367,12 +465,14 @@ export class InferencePipeline<R = FramePredictions> {
 
   /** Waits until a running source has a frame, a source changes phase, or the pipeline stops. */
   private async waitForWork(running: SourceSlot[]): Promise<void> {
+    if (this.wakePending || this.stopped.signal.aborted) return;
     const changed = new Promise<void>((resolve) => (this.wakeScheduler = resolve));
     await Promise.race([changed, ...running.map((s) => s.feed!.waitForFrame())]);
   }
 
   private async schedule(): Promise<void> {
     for (;;) {
+      this.wakePending = false;
       this.retireExhausted();
       if (this.stopped.signal.aborted) return;
       const running = this.slots.filter((s) => s.phase === 'running');
@@ -550,6 +650,8 @@ export class InferencePipeline<R = FramePredictions> {
 
   private stopAll(): void {
     this.stopped.abort();
+    // Frees the workers (and aborts a model download) now: terminate() must not wait for in-flight work.
+    void this.processor.close();
     this.roundsInFlight.close(new Error('stopped'));
     for (const slot of this.slots) {
       slot.feed?.close();
@@ -585,7 +687,7 @@ export class InferencePipeline<R = FramePredictions> {
   addSource(reference: SingleVideoReference): number {
     if (this.stateValue === 'terminating' || this.stateValue === 'ended') throw new Error(`addSource() is not allowed in state "${this.stateValue}"`);
     checkReference(reference, 'reference');
-    const slot: SourceSlot = { sourceId: this.slots.length, reference, phase: 'opening', fps: new FpsMeter() };
+    const slot: SourceSlot = { sourceId: this.slots.length, reference, phase: 'opening', removed: new AbortController(), fps: new FpsMeter() };
     this.slots.push(slot);
     if (this.stateValue === 'running') void this.openSlot(slot);
     return slot.sourceId;
@@ -596,6 +698,7 @@ export class InferencePipeline<R = FramePredictions> {
     const [slot] = this.select(sourceId);
     if (slot!.phase === 'done') return;
     slot!.phase = 'done';
+    slot!.removed.abort();
     slot!.feed?.close();
     this.notify({ severity: 'info', eventType: 'SOURCE_ENDED', sourceId, context: 'video_source', message: `source ${sourceId} removed` });
     this.wake();

@@ -131,8 +131,14 @@ export class ModelProcessor implements FrameProcessor {
     return this.pool;
   }
 
-  async close(): Promise<void> {
-    this.loading.abort();
-    await this.pool?.close('the pipeline was terminated');
+  private closing?: Promise<void>;
+  /** Aborts a download in progress, then releases every session and stops the workers. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.loading.abort();
+      await this.pool?.close('the pipeline was terminated');
+    })();
+    return this.closing;
   }
+
 }

@@ -4,6 +4,7 @@
 
 /** A device chosen by its `MediaDeviceInfo.deviceId`; the unambiguous form of a webcam reference. */
 export interface WebcamDeviceReference {
+  /** The camera's `MediaDeviceInfo.deviceId`, from `navigator.mediaDevices.enumerateDevices()`. */
   deviceId: string;
 }
 
@@ -12,6 +13,7 @@ export interface WebcamDeviceReference {
  * `{ whep: 'http://127.0.0.1:8889/cam1/whep' }`. The source reconnects by itself when the stream stops.
  */
 export interface WhepReference {
+  /** The WHEP endpoint URL (http or https): MediaMTX `http://host:8889/{path}/whep`, go2rtc `http://host:1984/api/webrtc?src={name}`. */
   whep: string;
 }
 
@@ -63,7 +65,13 @@ export interface Prediction {
 /** Everything predicted for one frame. */
 export interface FramePredictions {
   /** Source frame size in pixels. */
-  image: { width: number; height: number };
+  image: {
+    /** Source frame width in pixels. */
+    width: number;
+    /** Source frame height in pixels. */
+    height: number;
+  };
+  /** The detections on this frame (empty when nothing scored above `confidence`), in source-frame pixels. */
   predictions: Prediction[];
   /** 1-based index of the frame within its source; gaps show dropped frames. */
   frame_id: number;
@@ -86,11 +94,13 @@ export interface FrameMetadata {
   frameTimestamp: number;
   /** Presentation time of the frame within its media, in seconds (file sources: the container's timestamp). */
   mediaTimestamp: number;
+  /** Index of the source in the `videoReference` list (0 for a single source); `source_id` of the predictions. */
   sourceId: number;
   /** Nominal frames per second of the source (0 when unknown). */
   fps: number;
   /** Frames per second actually processed for this source, over the last second or so. */
   measuredFps: number;
+  /** True for file and URL sources decoded frame by frame (every frame, in order); false for live sources. */
   comesFromVideoFile: boolean;
   /** Milliseconds from grabbing the frame to its predictions being ready. */
   latencyMs: number;
@@ -101,13 +111,19 @@ export interface FrameMetadata {
 /** A sink receives the predictions and the frame. It may be async; the pipeline waits before calling it again. */
 export type Sink = (predictions: FramePredictions, frame: FrameMetadata) => void | Promise<void>;
 
+/**
+ * How much a status event matters: `debug` for per-frame events (captured, dropped, inference started/completed),
+ * `info` for milestones, `warning` for degraded operation (e.g. single-threaded WASM), `error` for failures.
+ */
 export type StatusSeverity = 'debug' | 'info' | 'warning' | 'error';
 
 /** A status event. `eventType` is one of {@link StatusEventType}. */
 export interface StatusUpdate {
   /** Milliseconds since the Unix epoch. */
   timestamp: number;
+  /** How much the event matters; see {@link StatusSeverity}. */
   severity: StatusSeverity;
+  /** What happened; see {@link StatusEventType}. */
   eventType: StatusEventType;
   /** Human-readable description: what happened and, for problems, what was expected. */
   message: string;
@@ -119,6 +135,13 @@ export interface StatusUpdate {
   context?: StatusContext;
 }
 
+/**
+ * The kind of a status event. Pipeline lifecycle (`PIPELINE_*`), model loading (`MODEL_*`), `BACKEND_SELECTED`
+ * (which execution provider runs and why), `THREADING` (workers × WASM threads, or, as a warning, why WASM runs
+ * single-threaded and which headers would help), sources (`SOURCE_*`, `VIDEO_CONSUMPTION_*`), per-frame debug
+ * events (`FRAME_*`, `INFERENCE_STARTED`/`_COMPLETED`) and problems (`INFERENCE_ERROR`, `SINK_ERROR`,
+ * `INFERENCE_RESULTS_DISPATCHING_ERROR` when a sink throws).
+ */
 export type StatusEventType =
   | 'PIPELINE_STARTING'
   | 'PIPELINE_STARTED'
@@ -152,6 +175,11 @@ export type StatusEventType =
 /** Which part of the pipeline an event comes from (the reference's `context`). */
 export type StatusContext = 'inference_pipeline' | 'video_source' | 'video_consumer' | 'model' | 'sink';
 
+/**
+ * Receives every status event (`statusUpdateHandlers`). Called synchronously on the main thread: keep it short.
+ * An exception it throws is caught and logged with `console.error`, so one handler cannot stop the pipeline or
+ * the other handlers.
+ */
 export type StatusHandler = (update: StatusUpdate) => void;
 
 /** Which onnxruntime-web execution provider runs the model. */

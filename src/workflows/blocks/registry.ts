@@ -3,6 +3,7 @@ import type { BlockManifest } from './block.ts';
 import { ByteTrackerV3 } from './byte-tracker.ts';
 import { DetectionsFilterV1 } from './detections-filter.ts';
 import { LineCounterV2 } from './line-counter.ts';
+import { MediapipeFaceDetectorV1 } from './mediapipe-face-detector.ts';
 import { ObjectDetectionModelV1, ObjectDetectionModelV2 } from './object-detection.ts';
 import { PropertyDefinitionV1 } from './property-definition.ts';
 import { TimeInZoneV3 } from './time-in-zone.ts';
@@ -28,6 +29,7 @@ export const BLOCKS: readonly BlockManifest[] = [
   LineCounterVisualizationV1,
   PolygonZoneVisualizationV1,
   TraceVisualizationV1,
+  MediapipeFaceDetectorV1,
 ];
 
 /** The block whose identifier or alias is `type` (`roboflow_core/` may be left out). */

@@ -1,0 +1,18 @@
+import { chromium } from '@playwright/test';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox','--disable-background-networking'] });
+const page = await browser.newPage();
+page.on('console', (m) => console.log('[console]', m.type(), m.text().slice(0, 300)));
+page.on('pageerror', (e) => console.log('[pageerror]', e.message));
+page.on('request', (r) => console.log('[req]', r.url().slice(0, 150)));
+page.on('requestfailed', (r) => console.log('[reqfail]', r.url().slice(0, 150), r.failure()?.errorText));
+page.on('response', (r) => { if (r.status() >= 400) console.log('[resp]', r.status(), r.url().slice(0, 150)); });
+page.on('worker', (w) => { console.log('[worker]', w.url()); });
+await page.goto('http://localhost:5198/tests/e2e/pages/workflows-harness.html');
+await page.waitForFunction(() => document.title === 'workflows harness ready');
+const spec = { version: '1.0', inputs: [{ type: 'WorkflowImage', name: 'image' }], steps: [{ type: 'framewise/mediapipe_face_detector@v1', name: 'faces', images: '$inputs.image', model_asset_path: process.argv[2] ?? '/tests/fixtures/generated/face_detector_short_range.tflite' }], outputs: [{ type: 'JsonField', name: 'faces', selector: '$steps.faces.predictions' }] };
+const t = setTimeout(() => { console.log('TIMEOUT'); process.exit(1); }, 120000);
+const r = await page.evaluate((s) => window.workflowsHarness.runWorkflow({ specification: s, video: '/tests/fixtures/generated/astronaut.mp4', serializeResults: true }), spec);
+clearTimeout(t);
+console.log(JSON.stringify(r.error), r.statuses.join('\n'));
+for (const f of r.frames) console.log(f.frameId, JSON.stringify(f.outputs.faces.predictions.map(p => [p.x - p.width/2, p.y - p.height/2, p.width, p.height, p.confidence])));
+await browser.close();
