@@ -17,13 +17,25 @@ test.describe('buffer strategies on a live source whose timing the test controls
       await openHarness(page);
       const out = await page.evaluate(
         (r) => (window as unknown as { harness: Harness }).harness.runControlled(r),
-        { bufferSize: 2, filling: c.filling, consumption: c.consumption, pushedWhileBlocked: 5 },
+        { bufferSize: 2, filling: c.filling, consumption: c.consumption, pushedWhileBlocked: 5, expectProcessed: c.processed.length },
       );
       expect(out.error).toBeUndefined();
       expect(out.processed).toEqual(c.processed);
       expect(out.dropped).toEqual(c.dropped);
     });
   }
+});
+
+test('maxFps on a live source drops frames that arrive sooner than 1/maxFps after the last kept one', async ({ page }) => {
+  await openHarness(page);
+  // Frames 2..6 arrive within well under a second of frame 1, so at maxFps 1 every one of them is dropped.
+  const out = await page.evaluate(
+    (r) => (window as unknown as { harness: Harness }).harness.runControlled(r),
+    { bufferSize: 2, filling: 'DROP_OLDEST', consumption: 'LAZY', pushedWhileBlocked: 5, maxFps: 1, expectProcessed: 1 },
+  );
+  expect(out.error).toBeUndefined();
+  expect(out.processed).toEqual([1]);
+  expect(out.dropped).toEqual([2, 3, 4, 5, 6].map((id) => [id, 'max_fps']));
 });
 
 test.beforeEach(async ({ page }) => openHarness(page));

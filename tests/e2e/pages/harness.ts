@@ -184,6 +184,9 @@ export interface ControlledRequest {
   consumption: framewise.BufferConsumptionStrategy;
   /** Frames pushed while the consumer is blocked on the first one. */
   pushedWhileBlocked: number;
+  maxFps?: number;
+  /** How many frames will get through, so the page knows when to end the stream. */
+  expectProcessed: number;
 }
 
 /**
@@ -210,6 +213,7 @@ async function runControlled(request: ControlledRequest): Promise<{ processed: n
     bufferSize: request.bufferSize,
     bufferFillingStrategy: request.filling,
     bufferConsumptionStrategy: request.consumption,
+    maxFps: request.maxFps,
     onVideoFrame: async (frames) => {
       processed.push(frames[0]!.frameId);
       if (frames[0]!.frameId === 1) {
@@ -239,10 +243,7 @@ async function runControlled(request: ControlledRequest): Promise<{ processed: n
   for (let n = 2; n <= 1 + request.pushedWhileBlocked; n++) await push(n);
   releaseGate();
   // Let the buffered frames through, then end the stream.
-  while (processed.length < 1 + Math.min(request.bufferSize, request.pushedWhileBlocked) && processed.length < 10) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    if (request.consumption === 'EAGER' && processed.length >= 2) break;
-  }
+  while (processed.length < request.expectProcessed) await new Promise((resolve) => setTimeout(resolve, 20));
   await writer.close();
   track.stop();
   try {
