@@ -326,6 +326,10 @@ interface LiveReport {
   source: string;
   backend: string;
   threading: string;
+  /** The camera's pace read alone for 5 s before the run. */
+  cameraAloneFps: number;
+  /** The camera track's own counters over the window (MediaStreamTrack.stats). */
+  camera: { producedFps: number; delivered: number; discarded: number } | null;
   latencyMs: { p50: number; p95: number; max: number; firstThirdP50: number; lastThirdP50: number };
   processed: number;
   captured: number;
@@ -354,6 +358,8 @@ async function runLive(session: Session, workers: number, threads: number, minut
   const cdp = await session.context.newCDPSession(page);
   const warningsBefore = session.consoleWarnings.length;
   try {
+    const probe = await call(page, 'cameraProbe', 5);
+    console.log(`  live: the fake camera alone delivers ${fmt(probe.fps, 1)} fps (${probe.settings.width}×${probe.settings.height})`);
     const started = await call(page, 'liveStart', { modelUrl: `/${MODEL}`, threads, workers });
     console.log(`  live: ${started.source}; ${started.threading}; first prediction after ${fmt(started.firstPredictionMs / 1000, 1)} s`);
     await sleep(5000); // settle: the first runs of a session are slower
@@ -402,6 +408,15 @@ async function runLive(session: Session, workers: number, threads: number, minut
       source: started.source,
       backend: started.backend,
       threading: started.threading,
+      cameraAloneFps: probe.fps,
+      camera:
+        start.camera && end.camera
+          ? {
+              producedFps: ((end.camera.totalFrames - start.camera.totalFrames) * 1000) / windowMs,
+              delivered: end.camera.deliveredFrames - start.camera.deliveredFrames,
+              discarded: end.camera.discardedFrames - start.camera.discardedFrames,
+            }
+          : null,
       latencyMs: { p50: median(latencies), p95: quantile(latencies, 0.95), max: Math.max(...latencies), firstThirdP50, lastThirdP50 },
       processed,
       captured,
@@ -624,7 +639,7 @@ async function main(): Promise<void> {
   console.log(`WASM across cores: ${targets.wasmAcrossCores.faster} is faster`);
   if (live) {
     console.log(
-      `live (${fmt(live.seconds, 0)} s, ${live.source}): latency p50 ${fmt(live.latencyMs.p50, 0)} ms, p95 ${fmt(live.latencyMs.p95, 0)} ms (p50 ÷ session.run ${fmt(live.latencyMs.p50 / ceilingRunMs)}, ÷ in-run inference ${fmt(live.latencyOverInference)}); processed ${live.processed}, dropped ${live.dropped}, captured ${live.captured} (${fmt(live.capturedFps, 1)} fps); buffered max ${live.buffered.max}; queue grows: ${live.queueGrows}`,
+      `live (${fmt(live.seconds, 0)} s, ${live.source}): latency p50 ${fmt(live.latencyMs.p50, 0)} ms, p95 ${fmt(live.latencyMs.p95, 0)} ms (p50 ÷ session.run ${fmt(live.latencyMs.p50 / ceilingRunMs)}, ÷ in-run inference ${fmt(live.latencyOverInference)}); processed ${live.processed}, dropped ${live.dropped}, grabbed ${live.captured} (${fmt(live.capturedFps, 1)} fps); camera alone ${fmt(live.cameraAloneFps, 1)} fps, during the run ${live.camera ? `${fmt(live.camera.producedFps, 1)} fps produced, ${live.camera.delivered} delivered, ${live.camera.discarded} discarded` : 'n/a'}; buffered max ${live.buffered.max}; queue grows: ${live.queueGrows}`,
     );
     console.log(
       `memory: open VideoFrames ${live.memory.start.openFrames} → ${live.memory.end.openFrames} (after stop ${live.memory.openFramesAfterStop}; sink frames left open ${live.memory.sinkFramesLeftOpen}; GC-without-close warnings ${live.memory.gcWithoutCloseWarnings}); page heap ${fmt(live.memory.start.cdpHeapUsed / 2 ** 20, 1)} → ${fmt(live.memory.end.cdpHeapUsed / 2 ** 20, 1)} MiB (${fmt(live.memory.heapChange * 100, 1)}%); all-agent memory ${live.memory.start.uaMemoryBytes === null ? 'n/a' : fmt(live.memory.start.uaMemoryBytes / 2 ** 20, 1)} → ${live.memory.end.uaMemoryBytes === null ? 'n/a' : fmt(live.memory.end.uaMemoryBytes / 2 ** 20, 1)} MiB`,

@@ -1,18 +1,27 @@
 /**
  * The framewise demo: one pipeline at a time, rebuilt whenever a setting changes.
  *
+ * Two modes: object detection (`InferencePipeline.init` with `renderBoxes`), and Workflow
+ * (`InferencePipeline.initWithWorkflow` on a pasted specification or a bundled example; the last image output is
+ * drawn, and with profiling on the step timings download as Chrome trace-event JSON).
+ *
  * A restart is queued: the running pipeline is terminated (awaited) before the next one starts, and a restart
  * superseded by a newer one before it got to run is skipped. Frames and events of a pipeline that is no longer
  * the current one are ignored, so stale results never reach the canvas or the counters.
  */
 import { InferencePipeline, renderBoxes } from '../src/index.ts';
 import type { Backend, FrameMetadata, FramePredictions, ModelReference, SingleVideoReference, StatusUpdate } from '../src/index.ts';
+import type { WorkflowPipeline } from '../src/pipeline/inference-pipeline.ts';
+import { isDetections, detectionsLength } from '../src/workflows/detections.ts';
+import type { WorkflowResult } from '../src/workflows/serialize.ts';
 
 const SAMPLE_URL = '/samples/sample.mp4';
 const BUNDLED_MODEL: ModelReference = { url: '/models/colour-box-320.onnx' };
 const MAX_LOG_ENTRIES = 300;
 
 type SourceKind = 'sample' | 'webcam' | 'file' | 'url';
+type Mode = 'detect' | 'workflow';
+type WorkflowExample = 'line-counter' | 'faces' | 'custom';
 type ModelKind = 'colour-box' | 'url';
 type RunState = 'idle' | 'starting' | 'running' | 'ended' | 'error';
 type RestartReason = 'settings' | 'loop';
@@ -29,6 +38,9 @@ export interface DemoProbe {
   readonly state: RunState;
   /** The message of the error on display, if any. */
   readonly error: string | null;
+  readonly mode: Mode;
+  /** Workflow mode: the last frame's outputs, summarised (numbers as they are, detections as their count, images as "image"). */
+  readonly workflowOutputs: Record<string, unknown> | null;
 }
 
 declare global {
@@ -71,12 +83,88 @@ const ui = {
   statDetections: byId('stat-detections', HTMLElement),
   log: byId('log', HTMLOListElement),
   clearLog: byId('clear-log', HTMLButtonElement),
+  mode: byId('mode', HTMLSelectElement),
+  workflowExample: byId('workflow-example', HTMLSelectElement),
+  workflowSpec: byId('workflow-spec', HTMLTextAreaElement),
+  profiling: byId('profiling', HTMLInputElement),
+  workflowRun: byId('workflow-run', HTMLButtonElement),
+  workflowProfile: byId('workflow-profile', HTMLButtonElement),
+  workflowOutputs: byId('workflow-outputs', HTMLElement),
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bundled workflow examples
+
+/** Where the line counter's line is drawn on the 640×360 sample: a vertical line through the middle. */
+const EXAMPLE_LINE: [[number, number], [number, number]] = [
+  [320, 20],
+  [320, 340],
+];
+
+/** Detection (bundled colour-box model) → ByteTrack → line counter, with boxes, tracker ids and the line drawn. */
+function lineCounterExample(): Record<string, unknown> {
+  return {
+    version: '1.0',
+    inputs: [
+      { type: 'WorkflowImage', name: 'image' },
+      { type: 'WorkflowVideoMetadata', name: 'video_metadata' },
+      { type: 'WorkflowParameter', name: 'confidence', default_value: 0.4 },
+    ],
+    steps: [
+      { type: 'roboflow_core/roboflow_object_detection_model@v2', name: 'detect', images: '$inputs.image', model_id: BUNDLED_MODEL, confidence: '$inputs.confidence' },
+      { type: 'roboflow_core/byte_tracker@v3', name: 'tracker', image: '$inputs.image', detections: '$steps.detect.predictions' },
+      { type: 'roboflow_core/line_counter@v2', name: 'counter', image: '$inputs.image', detections: '$steps.tracker.tracked_detections', line_segment: EXAMPLE_LINE, triggering_anchor: 'CENTER' },
+      { type: 'BoundingBoxVisualization', name: 'boxes', image: '$inputs.image', predictions: '$steps.tracker.tracked_detections', color_axis: 'TRACK' },
+      { type: 'LabelVisualization', name: 'labels', image: '$steps.boxes.image', predictions: '$steps.tracker.tracked_detections', text: 'Tracker Id', color_axis: 'TRACK' },
+      {
+        type: 'roboflow_core/line_counter_visualization@v1',
+        name: 'line',
+        image: '$steps.labels.image',
+        zone: EXAMPLE_LINE,
+        count_in: '$steps.counter.count_in',
+        count_out: '$steps.counter.count_out',
+        thickness: 3,
+      },
+    ],
+    outputs: [
+      { type: 'JsonField', name: 'count_in', selector: '$steps.counter.count_in' },
+      { type: 'JsonField', name: 'count_out', selector: '$steps.counter.count_out' },
+      { type: 'JsonField', name: 'tracked', selector: '$steps.tracker.tracked_detections' },
+      { type: 'JsonField', name: 'image', selector: '$steps.line.image' },
+    ],
+  };
+}
+
+/** MediaPipe's face detector (the BlazeFace model bundled in `public/models/`), boxes drawn. */
+function facesExample(): Record<string, unknown> {
+  return {
+    version: '1.0',
+    inputs: [{ type: 'WorkflowImage', name: 'image' }],
+    steps: [
+      { type: 'framewise/mediapipe_face_detector@v1', name: 'faces', images: '$inputs.image', model_asset_path: '/models/face_detector_short_range.tflite' },
+      { type: 'BoundingBoxVisualization', name: 'boxes', image: '$inputs.image', predictions: '$steps.faces.predictions' },
+    ],
+    outputs: [
+      { type: 'JsonField', name: 'faces', selector: '$steps.faces.predictions' },
+      { type: 'JsonField', name: 'image', selector: '$steps.boxes.image' },
+    ],
+  };
+}
+
+function exampleText(example: WorkflowExample): string | null {
+  if (example === 'line-counter') return JSON.stringify(lineCounterExample(), null, 2);
+  if (example === 'faces') return JSON.stringify(facesExample(), null, 2);
+  return null;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings
 
 interface Settings {
+  mode: Mode;
+  /** Workflow mode: the specification's JSON text (checked by initWithWorkflow). */
+  workflow: string;
+  profiling: boolean;
   source: SourceKind;
   /** null while the chosen source still needs input (no file picked, no URL typed). */
   reference: SingleVideoReference | null;
@@ -130,6 +218,9 @@ function readSettings(): Settings {
   const modelKind: ModelKind = isModelKind(ui.model.value) ? ui.model.value : 'colour-box';
   const modelUrl = modelKind === 'url' ? absoluteUrl(ui.modelUrl.value) : null;
   return {
+    mode: ui.mode.value === 'workflow' ? 'workflow' : 'detect',
+    workflow: ui.workflowSpec.value,
+    profiling: ui.profiling.checked,
     source,
     reference,
     model: modelKind === 'colour-box' ? BUNDLED_MODEL : modelUrl ? { url: modelUrl } : null,
@@ -148,7 +239,9 @@ function isFileLike(source: SourceKind): boolean {
 
 interface Run {
   readonly settings: Settings;
-  pipeline?: InferencePipeline;
+  pipeline?: InferencePipeline<FramePredictions> | WorkflowPipeline;
+  /** Workflow mode with profiling: the pipeline's trace. */
+  profile?: () => unknown;
   frames: number;
 }
 
@@ -159,6 +252,7 @@ const view = {
   backend: null as string | null,
   starts: 0,
   error: null as string | null,
+  workflowOutputs: null as Record<string, unknown> | null,
 };
 
 const probe: DemoProbe = Object.freeze({
@@ -179,6 +273,12 @@ const probe: DemoProbe = Object.freeze({
   },
   get error() {
     return view.error;
+  },
+  get mode(): Mode {
+    return ui.mode.value === 'workflow' ? 'workflow' : 'detect';
+  },
+  get workflowOutputs() {
+    return view.workflowOutputs;
   },
 });
 Object.defineProperty(window, '__framewiseDemo', { value: probe, enumerable: true, configurable: true });
@@ -201,6 +301,9 @@ function resetStats(): void {
   view.framesProcessed = 0;
   view.lastPredictions = null;
   view.backend = null;
+  view.workflowOutputs = null;
+  ui.workflowOutputs.replaceChildren();
+  ui.workflowProfile.disabled = true;
   ui.statBackend.textContent = '–';
   ui.statBackend.title = '';
   ui.statFps.textContent = '–';
@@ -262,6 +365,7 @@ function note(message: string): void {
 function describeSettings(s: Settings): string {
   const source =
     s.reference === null ? s.source : typeof s.reference === 'number' ? `webcam ${s.reference}` : s.reference instanceof File ? `file "${s.reference.name}"` : typeof s.reference === 'string' ? s.reference : 'webcam (chosen device)';
+  if (s.mode === 'workflow') return `${source} · workflow (${ui.workflowExample.selectedOptions[0]?.text ?? 'custom'}) · backend ${s.backend}${s.profiling ? ' · profiling' : ''}`;
   const model = s.model === null ? 'no model' : typeof s.model === 'string' ? s.model : s.model.url;
   return `${source} · ${model} · backend ${s.backend} · confidence ${s.confidence.toFixed(2)}`;
 }
@@ -301,6 +405,10 @@ function launch(settings: Settings): void {
     setState('idle', hint);
     return;
   }
+  if (settings.mode === 'workflow') {
+    launchWorkflow(settings);
+    return;
+  }
   if (settings.model === null) {
     setState('idle', 'Enter a model URL');
     return;
@@ -330,6 +438,116 @@ function launch(settings: Settings): void {
     () => onEnded(run),
     (error: unknown) => onFailed(run, error),
   );
+}
+
+function launchWorkflow(settings: Settings): void {
+  if (settings.workflow.trim() === '') {
+    setState('idle', 'Paste a workflow specification');
+    return;
+  }
+  const run: Run = { settings, frames: 0 };
+  current = run;
+  note(`starting: ${describeSettings(settings)}`);
+  view.starts += 1;
+  if (view.framesProcessed === 0) setState('starting', 'Compiling the workflow…');
+  let pipeline: WorkflowPipeline;
+  try {
+    pipeline = InferencePipeline.initWithWorkflow({
+      videoReference: settings.reference!,
+      workflowSpecification: settings.workflow,
+      backend: settings.backend,
+      profiling: settings.profiling,
+      profilerBufferSize: 300,
+      statusUpdateHandlers: [(update) => onStatus(run, update)],
+      onPrediction: (result, frame) => onWorkflowFrame(run, result, frame),
+    });
+  } catch (error) {
+    current = null;
+    showError(error);
+    setState('error', 'The specification was rejected');
+    return;
+  }
+  run.pipeline = pipeline;
+  if (settings.profiling) run.profile = () => pipeline.workflowProfile();
+  pipeline.start();
+  pipeline.join().then(
+    () => onEnded(run),
+    (error: unknown) => onFailed(run, error),
+  );
+}
+
+/** A JSON-friendly summary of one output value. */
+function summarise(value: unknown): unknown {
+  if (isDetections(value)) return `${detectionsLength(value)} detection(s)`;
+  if (value instanceof ImageBitmap) return 'image';
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
+  if (Array.isArray(value)) return `list of ${value.length}`;
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, summarise(v)]));
+  return String(value);
+}
+
+function onWorkflowFrame(run: Run, result: WorkflowResult, frame: FrameMetadata): void {
+  const bitmaps = Object.values(result).filter((v): v is ImageBitmap => v instanceof ImageBitmap);
+  try {
+    if (run !== current) return;
+    const ctx = ui.canvas.getContext('2d')!;
+    // The last image output is the most decorated one (visualisations chain); without one, the outputs still show.
+    const image = bitmaps.at(-1);
+    if (image) {
+      if (ui.canvas.width !== image.width || ui.canvas.height !== image.height) {
+        ui.canvas.width = image.width;
+        ui.canvas.height = image.height;
+      }
+      ctx.drawImage(image, 0, 0);
+    }
+    run.frames += 1;
+    view.framesProcessed += 1;
+    const summary: Record<string, unknown> = {};
+    let detections = 0;
+    for (const [name, value] of Object.entries(result)) {
+      summary[name] = summarise(value);
+      if (isDetections(value)) detections = Math.max(detections, detectionsLength(value));
+    }
+    view.workflowOutputs = summary;
+    showWorkflowOutputs(summary);
+    if (view.state !== 'running') setState('running');
+    else if (!ui.overlay.hidden) setOverlay(null);
+    ui.workflowProfile.disabled = !run.profile;
+    ui.statFps.textContent = frame.measuredFps.toFixed(1);
+    ui.statLatency.textContent = `${frame.latencyMs.toFixed(0)} ms`;
+    ui.statDropped.textContent = String(frame.droppedFrames);
+    ui.statFrames.textContent = String(view.framesProcessed);
+    ui.statDetections.textContent = String(detections);
+  } finally {
+    for (const bitmap of bitmaps) bitmap.close();
+  }
+}
+
+function showWorkflowOutputs(summary: Record<string, unknown>): void {
+  const rows = Object.entries(summary).map(([name, value]) => {
+    const row = document.createElement('div');
+    const dt = document.createElement('dt');
+    dt.textContent = name;
+    const dd = document.createElement('dd');
+    dd.textContent = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+    row.append(dt, dd);
+    return row;
+  });
+  ui.workflowOutputs.replaceChildren(...rows);
+}
+
+/** Saves the running workflow's profile (Chrome trace-event JSON, opens in Perfetto). */
+function downloadProfile(): void {
+  const trace = current?.profile?.();
+  if (!trace) return;
+  const url = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `framewise-workflow-profile-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function onStatus(run: Run, update: StatusUpdate): void {
@@ -408,6 +626,14 @@ function showSourceFields(): void {
   for (const field of document.querySelectorAll<HTMLElement>('[data-for-source]')) field.hidden = field.dataset['forSource'] !== kind;
   ui.modelForm.hidden = ui.model.value !== 'url';
   ui.loop.disabled = !isFileLike(kind); // a webcam never ends
+  const mode = ui.mode.value;
+  for (const field of document.querySelectorAll<HTMLElement>('[data-for-mode]')) field.hidden = field.dataset['forMode'] !== mode;
+  if (mode !== 'detect') ui.modelForm.hidden = true;
+}
+
+function showExample(): void {
+  const text = exampleText(ui.workflowExample.value as WorkflowExample);
+  if (text !== null) ui.workflowSpec.value = text;
 }
 
 function showConfidence(): void {
@@ -444,11 +670,31 @@ ui.loop.addEventListener('change', () => {
   if (ui.loop.checked && view.state === 'ended' && isFileLike(sourceKind())) restart('loop', readSettings());
 });
 ui.retry.addEventListener('click', () => restart('settings'));
+ui.mode.addEventListener('change', () => {
+  showSourceFields();
+  if (ui.mode.value === 'workflow' && ui.workflowSpec.value.trim() === '') showExample();
+  restart('settings');
+});
+ui.workflowExample.addEventListener('change', () => {
+  if (ui.workflowExample.value === 'custom') {
+    ui.workflowSpec.focus();
+    return; // paste, then Run
+  }
+  showExample();
+  restart('settings');
+});
+ui.workflowSpec.addEventListener('input', () => {
+  if (ui.workflowExample.value !== 'custom' && ui.workflowSpec.value !== exampleText(ui.workflowExample.value as WorkflowExample)) ui.workflowExample.value = 'custom';
+});
+ui.workflowRun.addEventListener('click', () => restart('settings'));
+ui.profiling.addEventListener('change', () => restart('settings'));
+ui.workflowProfile.addEventListener('click', downloadProfile);
 ui.clearLog.addEventListener('click', () => ui.log.replaceChildren());
 navigator.mediaDevices?.addEventListener?.('devicechange', () => {
   if (sourceKind() === 'webcam') void refreshCameras();
 });
 
+showExample();
 showSourceFields();
 showConfidence();
 restart('settings');

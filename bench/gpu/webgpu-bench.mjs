@@ -9,12 +9,14 @@
 //               normalise shader → session.run on the GPU buffer → `gpu-buffer` outputs (onnxruntime-web-allocated)
 //               → GPU threshold filter → one small read-back → decodeRfDetr.
 //   path-fetch  the same with caller-owned output buffers passed as fetches.
-//   capture     the same with graph capture (enableGraphCapture; fixed input and output buffers).
+//   capture     the same with graph capture (enableGraphCapture; fixed input and output buffers);
+//   capture-auto  graph capture with onnxruntime-web's own (captured) output buffers.
 // For each frame-path mode: latency (one frame at a time) and throughput with two frames in flight (the worker's
 // pipelining: frame k+1 uploaded, preprocessed and its run encoded while frame k finishes).
 // Checks: frame-path predictions equal the decode of the raw loop's outputs for the same input.
 //
 // Usage: $NODE webgpu-bench.mjs --model nano.onnx [--runs 50] [--warmup 10] [--frame 1280x720] [--modes raw,path,...]
+//        [--ep '{"validationMode":"wgpuOnly"}'] [--profile (kernel GPU times of one run)]
 //        [--confidence 0.4] [--save DIR (input.f32 + raw outputs for nano_torch.py --compare)] [--json OUT]
 import './dawn-env.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -36,23 +38,39 @@ const MODES = arg('modes', 'raw,path,path-fetch,capture').split(',');
 const CONFIDENCE = Number(arg('confidence', 0.4));
 const SAVE = arg('save');
 const JSON_OUT = arg('json');
+/** Extra WebGPU execution-provider options, e.g. '{"validationMode":"disabled"}'. */
+const EP = JSON.parse(arg('ep', '{}'));
+/** Kernel GPU times through onnxruntime-web's WebGPU profiling (timestamp queries), for one run per frame-path mode. */
+const PROFILE = argv.includes('--profile');
 const NORM = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 const DECODE = { confidence: CONFIDENCE, maxDetections: 300 };
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
 
-// Dawn's node binding (webgpu 0.6.2) predates GPUBindingResource = GPUBuffer (a buffer bound whole, without
-// {buffer}); onnxruntime-web's graph-capture path binds buffers that way. Wrap them as browsers accept both.
+// Dawn's node binding (webgpu 0.6.2) sometimes rejects onnxruntime-web's bind-group entries in graph-capture mode
+// ("no overload matched for createBindGroup"). Retry once with every buffer entry spelled {buffer, offset, size} and
+// log what was rejected.
 {
   const createBindGroup = GPUDevice.prototype.createBindGroup;
+  const describe = (x) => (x && typeof x === 'object' ? `${x.constructor?.name}{${Object.keys(x).join(',')}}` : typeof x);
   GPUDevice.prototype.createBindGroup = function (descriptor) {
     try {
       return createBindGroup.call(this, descriptor);
     } catch (error) {
-      const d = (x) => (x && typeof x === 'object' ? `${x.constructor?.name}{${Object.keys(x).join(',')}}` : typeof x);
-      console.log('createBindGroup failed:', d(descriptor), [...descriptor.entries].map((e) => `${d(e)} resource=${d(e.resource)} buffer=${d(e.resource?.buffer)} size=${e.resource?.size} offset=${e.resource?.offset}`));
-      throw error;
+      const entries = [...descriptor.entries].map((e) => {
+        const r = e.resource;
+        if (r instanceof GPUBuffer) return { binding: e.binding, resource: { buffer: r } };
+        if (r && r.buffer instanceof GPUBuffer) {
+          const resource = { buffer: r.buffer };
+          if (typeof r.offset === 'number') resource.offset = r.offset;
+          if (typeof r.size === 'number' && r.size > 0) resource.size = r.size;
+          return { binding: e.binding, resource };
+        }
+        return { binding: e.binding, resource: r };
+      });
+      console.log(`createBindGroup rejected (${error.message.split('\n')[0]}):`, [...descriptor.entries].map((e) => `${e.binding}:${describe(e.resource)} buffer=${describe(e.resource?.buffer)} offset=${e.resource?.offset} size=${e.resource?.size}`).join('; '));
+      return createBindGroup.call(this, { layout: descriptor.layout, label: descriptor.label, entries });
     }
   };
 }
@@ -90,7 +108,7 @@ function makeFrame(w, h) {
 }
 
 const bytes = new Uint8Array(readFileSync(MODEL));
-const create = (extra = {}) => ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', ...extra });
+const create = (extra = {}) => ort.InferenceSession.create(bytes, { executionProviders: [{ name: 'webgpu', ...EP }], graphOptimizationLevel: 'all', ...extra });
 
 function contractOf(session) {
   const inputName = session.inputNames[0];
@@ -113,7 +131,7 @@ function samePredictions(a, b) {
   return null;
 }
 
-const results = { model: MODEL, frame: `${FW}x${FH}`, runs: RUNS, warmup: WARMUP, confidence: CONFIDENCE, ort: ort.env.versions, modes: {} };
+const results = { model: MODEL, frame: `${FW}x${FH}`, runs: RUNS, warmup: WARMUP, confidence: CONFIDENCE, ep: EP, ort: ort.env.versions, modes: {} };
 const rgba = makeFrame(FW, FH);
 
 // One frame-path session first: it also gives the preprocessed input tensor that the raw loop and PyTorch use.
@@ -122,12 +140,14 @@ let device;
 
 async function framePathMode(name) {
   const options = { preferredOutputLocation: 'gpu-buffer' };
-  if (name === 'capture') options.enableGraphCapture = true;
+  const capture = name.startsWith('capture');
+  if (capture) options.enableGraphCapture = true;
   const t0 = performance.now();
   const session = await create(options);
   const createMs = performance.now() - t0;
   device = await ort.env.webgpu.device;
   const c = contractOf(session);
+  // 'capture-auto': graph capture with onnxruntime-web's own output buffers.
   const fixed = name === 'path-fetch' || name === 'capture';
   const path = new GpuFramePath(device, session, ort.Tensor, NORM, {
     inputName: c.inputName,
@@ -135,7 +155,7 @@ async function framePathMode(name) {
     logitsName: c.logitsName,
     inputSize: c.inputSize,
     outputDims: fixed ? { queries: c.queries, classes: c.classes } : undefined,
-    graphCapture: name === 'capture',
+    graphCapture: capture,
   });
   const transform = computeResizeTransform(FW, FH, c.inputSize, 'stretch');
   const timings = { preprocessMs: [], waitMs: [], runMs: [], readMs: [], decodeMs: [] };
@@ -179,6 +199,19 @@ async function framePathMode(name) {
     await Promise.all(inflight);
     pipelined.push((performance.now() - t) / RUNS);
   }
+  let gpuKernelMs;
+  if (PROFILE) {
+    // One frame with onnxruntime-web's WebGPU profiling: the sum of kernel GPU times (timestamp queries).
+    const kernels = [];
+    ort.env.webgpu.profiling = { mode: 'default', ondata: (d) => kernels.push(d) };
+    await frame(false);
+    await device.queue.onSubmittedWorkDone();
+    await new Promise((r) => setTimeout(r, 200));
+    ort.env.webgpu.profiling = { mode: 'off' };
+    const ns = kernels.reduce((a, k) => a + Number(k.endTime - k.startTime), 0);
+    gpuKernelMs = kernels.length ? { kernels: kernels.length, sumMs: ns / 1e6, firstKeys: Object.keys(kernels[0]) } : { kernels: 0 };
+    console.log(`${name}: profiling ${JSON.stringify(gpuKernelMs)}`);
+  }
   if (!reference) {
     // The preprocessed tensor of this frame, for the raw loop and PyTorch.
     const slot = await path.acquire();
@@ -196,6 +229,7 @@ async function framePathMode(name) {
     detections: last.length,
     keptLogits: kept,
     matchesFirstFramePathMode: mismatch ?? true,
+    ...(gpuKernelMs ? { gpuKernelMs } : {}),
   };
   console.log(`${name}: frame ${fmt(r.latency)}; 2 in flight ${r.pipelinedMsPerFrame.median.toFixed(2)} ms/frame; stages ${JSON.stringify(r.stages, (k, v) => (typeof v === 'number' ? Number(v.toFixed(3)) : v))}; ${last.length} detections${mismatch ? `; MISMATCH ${mismatch}` : ''}`);
   path.destroy();

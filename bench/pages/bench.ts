@@ -305,6 +305,7 @@ export interface LiveMark {
   framesSeen: number;
   usedJSHeapSize: number | null;
   buffered: number | null;
+  camera: TrackStats | null;
 }
 
 interface LiveState {
@@ -321,6 +322,54 @@ interface LiveState {
 }
 
 let live: LiveState | undefined;
+
+/** Every camera stream the page opened, so the live run can read the track's own frame counters. */
+const cameraStreams: MediaStream[] = [];
+if (navigator.mediaDevices?.getUserMedia) {
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await getUserMedia(constraints);
+    cameraStreams.push(stream);
+    return stream;
+  };
+}
+
+export interface TrackStats {
+  /** Frames the camera produced / delivered to sinks / discarded (MediaStreamTrack.stats, where Chromium has it). */
+  totalFrames: number;
+  deliveredFrames: number;
+  discardedFrames: number;
+}
+
+function cameraStats(): TrackStats | null {
+  const track = cameraStreams[cameraStreams.length - 1]?.getVideoTracks()[0] as (MediaStreamTrack & { stats?: TrackStats }) | undefined;
+  const stats = track?.stats;
+  return stats ? { totalFrames: stats.totalFrames, deliveredFrames: stats.deliveredFrames, discardedFrames: stats.discardedFrames } : null;
+}
+
+/** The fake camera's own pace with nothing else running: read frames for `seconds` and close them at once. */
+export async function cameraProbe(seconds: number): Promise<{ fps: number; frames: number; settings: MediaTrackSettings }> {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 30 } } });
+  const track = stream.getVideoTracks()[0]!;
+  type Processor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => { readable: ReadableStream<VideoFrame> };
+  const Processor = (globalThis as unknown as { MediaStreamTrackProcessor: Processor }).MediaStreamTrackProcessor;
+  const reader = new Processor({ track, maxBufferSize: 1 }).readable.getReader();
+  let frames = 0;
+  let first = 0;
+  let last = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    value.close();
+    last = performance.now();
+    if (frames === 0) first = last;
+    frames += 1;
+  }
+  await reader.cancel();
+  track.stop();
+  return { fps: ((frames - 1) * 1000) / (last - first), frames, settings: track.getSettings() };
+}
 
 /** The pipeline's buffered frame count for source 0, read through private fields (null if the internals moved). */
 function bufferedOf(pipeline: InferencePipeline): number | null {
@@ -399,6 +448,7 @@ export function liveMark(): LiveMark {
     framesSeen: framesSeen(),
     usedJSHeapSize: heapBytes(),
     buffered: bufferedOf(live.pipeline),
+    camera: cameraStats(),
   };
 }
 
@@ -429,7 +479,7 @@ export function environment(): { userAgent: string; hardwareConcurrency: number;
   };
 }
 
-const bench = { ceiling, framewise, peer, liveStart, liveMark, liveStop, measureMemory, environment, openFrameCount };
+const bench = { ceiling, framewise, peer, liveStart, liveMark, liveStop, measureMemory, environment, openFrameCount, cameraProbe };
 export type Bench = typeof bench;
 (window as unknown as { bench: Bench }).bench = bench;
 document.title = 'bench ready';

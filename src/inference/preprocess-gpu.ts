@@ -295,7 +295,7 @@ export interface GpuFramePathOptions {
    * them as fetches (required for graph capture). Otherwise onnxruntime-web allocates them (`gpu-buffer` outputs).
    */
   outputDims?: { queries: number; classes: number };
-  /** The session was created with `enableGraphCapture` (then outputDims is required). */
+  /** The session was created with `enableGraphCapture`: the input goes through one fixed buffer. */
   graphCapture?: boolean;
   /** Logits kept by the GPU filter before falling back to a full read-back (default 2048). */
   capacity?: number;
@@ -361,7 +361,6 @@ export class GpuFramePath {
     const dims = [1, 3, size, size];
     this.preprocessor = new GpuPreprocessor(device, size, normalisation, preprocessOptions);
     this.capacity = options.capacity ?? 2048;
-    if (options.graphCapture && !options.outputDims) throw new Error('graph capture needs static output dims');
     const q = options.outputDims?.queries ?? 0;
     for (let i = 0; i < (options.slots ?? 2); i++) {
       const input = this.preprocessor.createInputBuffer(`framewise input ${i}`);
@@ -507,8 +506,9 @@ export class GpuFramePath {
         classes = logits.dims[2]!;
         this.encodeReadBack(s, boxes.gpuBuffer as GPUBuffer, logits.gpuBuffer as GPUBuffer, queries, classes, confidence);
       } finally {
-        if (!this.fetches) {
-          // Commands that use them are submitted; WebGPU defers the destruction until they complete.
+        if (!this.fetches && !this.options.graphCapture) {
+          // Commands that use them are submitted; WebGPU defers the destruction until they complete. (Under graph
+          // capture onnxruntime-web reuses its captured output buffers: they are not ours to release.)
           boxes.dispose();
           logits.dispose();
         }

@@ -54,6 +54,10 @@ export interface PageRun {
   workers: string[];
   /** The document's response headers (lower-case names). */
   headers: Record<string, string>;
+  /** Main-frame navigations, the first load included (a dev server may reload the page once). */
+  navigations: number;
+  /** Milliseconds from navigation to the app's result. */
+  elapsedMs: number;
 }
 
 /** Opens a built consumer app and waits (up to `timeoutMs`) for its pipeline to end. */
@@ -65,10 +69,15 @@ export async function runConsumerPage(page: Page, url: string, timeoutMs = 180_0
   page.on('pageerror', (error) => problems.push(`[page error] ${error.message}`));
   const workers: string[] = [];
   page.on('worker', (worker) => workers.push(new URL(worker.url()).pathname));
+  let navigations = 0;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations++;
+  });
+  const started = Date.now();
   const response = await page.goto(url);
   await page.waitForFunction(() => document.title === 'done', undefined, { timeout: timeoutMs, polling: 250 });
   const result = await page.evaluate(() => (window as unknown as { __framewise: AppResult }).__framewise);
-  return { result, problems, workers, headers: response?.headers() ?? {} };
+  return { result, problems, workers, headers: response?.headers() ?? {}, navigations, elapsedMs: Date.now() - started };
 }
 
 /**

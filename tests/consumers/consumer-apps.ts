@@ -205,7 +205,7 @@ const APP_TSCONFIG = {
 function html(script: string): string {
   return `<!doctype html>
 <html>
-  <head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>framewise consumer</title></head>
+  <head><meta charset="utf-8" /><link rel="icon" href="favicon.ico" /><title>framewise consumer</title></head>
   <body>
     <canvas></canvas>
     ${script}
@@ -253,6 +253,7 @@ function newApp(dir: string, tarball: string, name: string): string {
 function copyAssets(into: string): void {
   mkdirSync(into, { recursive: true });
   for (const asset of APP_ASSETS) copyFileSync(join(FIXTURES, asset), join(into, asset));
+  writeFileSync(join(into, 'favicon.ico'), ''); // so the browser's favicon request is not a 404 in the console
 }
 
 const INSTALL = ['install', '--ignore-scripts', '--prefer-offline', ...NPM_QUIET];

@@ -112,3 +112,70 @@ test('the demo detects the sample, draws the boxes, restarts on a backend change
   expect(pageErrors).toEqual([]);
   await page.screenshot({ path: 'test-results/demo.png', fullPage: true });
 });
+
+interface WorkflowProbe extends Probe {
+  mode: string;
+  workflowOutputs: Record<string, unknown> | null;
+}
+
+test('workflow mode runs the bundled line-counter example, draws the line and downloads the profile', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.log(`[console error] ${message.text()}`);
+  });
+  await page.goto('/demo/');
+  await page.getByLabel('Backend').selectOption('wasm');
+  await page.getByLabel('Mode', { exact: true }).selectOption('workflow');
+  await expect(page.locator('#workflow-panel')).toBeVisible();
+  await expect(page.getByLabel('Model', { exact: true })).toBeHidden();
+  await expect(page.getByLabel('Specification', { exact: true })).toHaveValue('line-counter');
+  const spec = JSON.parse(await page.locator('#workflow-spec').inputValue()) as { steps: { type: string }[] };
+  expect(spec.steps.map((s) => s.type)).toContain('roboflow_core/line_counter_visualization@v1');
+  await page.getByLabel('Profile each step').check();
+
+  const wanted = async (frames: number) =>
+    page.waitForFunction(
+      (n) => {
+        const d = (window as unknown as { __framewiseDemo?: WorkflowProbe }).__framewiseDemo;
+        if (d?.error) throw new Error(`the demo shows an error: ${d.error}`);
+        return d !== undefined && d.mode === 'workflow' && d.framesProcessed >= n && d.workflowOutputs !== null;
+      },
+      frames,
+      { timeout: 120_000, polling: 100 },
+    );
+  await wanted(10);
+  const outputs = await page.evaluate(() => (window as unknown as { __framewiseDemo: WorkflowProbe }).__framewiseDemo.workflowOutputs!);
+  expect(Object.keys(outputs).sort()).toEqual(['count_in', 'count_out', 'image', 'tracked']);
+  expect(typeof outputs.count_in).toBe('number');
+  expect(outputs.image).toBe('image');
+  await expect(page.locator('#workflow-outputs dt', { hasText: 'count_in' })).toBeVisible();
+
+  // The line (x = 320, y 20…340, line_counter_visualization's default #5bb573, 3 px) is on the canvas.
+  const [onLine, offLine] = await page.evaluate(() => {
+    const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+    const ctx = canvas.getContext('2d')!;
+    const green = (x: number) => {
+      const data = ctx.getImageData(x, 20, 1, 320).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0x5b) <= 3 && Math.abs(data[i + 1]! - 0xb5) <= 3 && Math.abs(data[i + 2]! - 0x73) <= 3) n += 1;
+      return n;
+    };
+    return [green(320), green(250)];
+  });
+  expect(onLine, 'line pixels in column 320').toBeGreaterThan(250);
+  expect(offLine, 'line-coloured pixels in column 250').toBeLessThan(20);
+
+  // The profile downloads as trace-event JSON with one event per step per frame.
+  await expect(page.getByRole('button', { name: 'Download profile (JSON)' })).toBeEnabled();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download profile (JSON)' }).click()]);
+  const trace = JSON.parse(await (await import('node:fs/promises')).readFile((await download.path())!, 'utf8')) as { traceEvents: { ph: string; name: string }[] };
+  const complete = trace.traceEvents.filter((e) => e.ph === 'X');
+  expect(new Set(complete.map((e) => e.name))).toEqual(new Set(['detect', 'tracker', 'counter', 'boxes', 'labels', 'line']));
+  expect(complete.length % 6).toBe(0);
+  expect(complete.length).toBeGreaterThanOrEqual(60);
+
+  await page.screenshot({ path: 'test-results/demo-workflow.png', fullPage: true });
+  await expect(page.locator('#error')).toBeHidden();
+  expect(pageErrors).toEqual([]);
+});

@@ -82,6 +82,12 @@ test.describe('mediapipe blocks', () => {
     const origin = new URL(page.url()).origin;
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
     expect(requests.some((u) => u.includes('/@mediapipe/tasks-vision/wasm/vision_wasm_module_internal.wasm'))).toBe(true);
+    expect(requests.filter((u) => u.endsWith('.tflite'))).toHaveLength(1);
+    // A second run takes the model from the IndexedDB cache.
+    const again = await run(page, { specification: faceSpec(), video: VIDEO, serializeResults: true });
+    expect(again.error).toBeUndefined();
+    expect(again.frames).toHaveLength(FRAMES);
+    expect(requests.filter((u) => u.endsWith('.tflite'))).toHaveLength(1);
   });
 
   test('its detections feed ByteTrack, the filter and the box visualisation', async ({ page }) => {
@@ -118,8 +124,8 @@ test.describe('mediapipe blocks', () => {
         { type: 'JsonField', name: 'drawn', selector: '$steps.boxes.image' },
       ],
     );
-    // Probe the box's left edge (x = 177..180, mid-height) and a point well inside the face.
-    const result = await run(page, { specification, video: VIDEO, probes: { output: 'drawn', frames: [3, 10], points: [[178, 130], [224, 130]] } });
+    // Probe the box's left edge (x = 176, mid-height) and a point well inside the face.
+    const result = await run(page, { specification, video: VIDEO, probes: { output: 'drawn', frames: [3, 10], points: [[176, 130], [224, 130]] } });
     expect(result.error).toBeUndefined();
     expect(result.frames).toHaveLength(FRAMES);
     const ids = new Set<number>();
@@ -137,10 +143,23 @@ test.describe('mediapipe blocks', () => {
     }
   });
 
+  test("tasks-vision's usage logging is answered locally and never sent", async ({ page }) => {
+    const requests = await open(page);
+    const status = await page.evaluate(async () => {
+      const block = (await import('/src/workflows/blocks/mediapipe-face-detector.ts' as string)) as typeof import('../../src/workflows/blocks/mediapipe-face-detector.ts');
+      block.blockMediapipeTelemetry();
+      const response = await fetch('https://odml.pa.googleapis.com/v1/log', { method: 'POST', body: 'x' });
+      const local = await fetch('/tests/fixtures/astronaut.md');
+      return [response.status, local.status];
+    });
+    expect(status).toEqual([204, 200]);
+    expect(requests.filter((u) => u.includes('googleapis'))).toEqual([]);
+  });
+
   test('a model that is not TFLite fails with a step error naming the block', async ({ page }) => {
     await open(page);
     const specification = faceSpec();
-    (specification.steps as Record<string, unknown>[])[0]!.model_asset_path = '/public/models/colour-box-320.onnx';
+    (specification.steps as Record<string, unknown>[])[0]!.model_asset_path = '/models/colour-box-320.onnx';
     const result = await run(page, { specification, video: VIDEO });
     expect(result.error?.name).toBe('StepExecutionError');
     expect(result.error?.message).toContain('faces');

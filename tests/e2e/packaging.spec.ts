@@ -175,6 +175,7 @@ test('the Vite app under its dev server (`vite`, COOP/COEP from its config): eve
   try {
     const requests = recordRequests(page.context());
     const run = await runConsumerPage(page, `${server.origin}/`);
+    console.log(`dev server: result after ${(run.elapsedMs / 1000).toFixed(1)} s, ${run.navigations} navigation(s); problems: ${run.problems.join(' | ') || 'none'}`);
     expectEveryFrameCorrect(run.result);
     expectMultithreaded(run, await page.evaluate(() => navigator.hardwareConcurrency));
     const off = offOriginRequests(requests, server.origin);

@@ -31,7 +31,7 @@ test('maxFps on a live source drops frames that arrive sooner than 1/maxFps afte
   // Frames 2..6 arrive within well under a second of frame 1, so at maxFps 1 every one of them is dropped.
   const out = await page.evaluate(
     (r) => (window as unknown as { harness: Harness }).harness.runControlled(r),
-    { bufferSize: 2, filling: 'DROP_OLDEST', consumption: 'LAZY', pushedWhileBlocked: 5, maxFps: 1, expectProcessed: 1 },
+    { bufferSize: 2, filling: 'DROP_OLDEST' as const, consumption: 'LAZY' as const, pushedWhileBlocked: 5, maxFps: 1, expectProcessed: 1 },
   );
   expect(out.error).toBeUndefined();
   expect(out.processed).toEqual([1]);

@@ -26,8 +26,6 @@ import { zeroToOne } from './props.ts';
 /** The tasks-vision version the block is built and tested against (package.json pins the same). */
 export const MEDIAPIPE_TASKS_VISION_VERSION = '1.1.0';
 
-/** Google's published BlazeFace short-range model for FaceDetector (used when `model_asset_path` is left out). */
-export const DEFAULT_FACE_DETECTOR_MODEL = 'https://storage.googleapis.com/mediapipe-models/face_detector/blaze_face_short_range/float16/1/blaze_face_short_range.tflite';
 
 /** Names of BlazeFace's six keypoints, in its output order. */
 export const FACE_KEYPOINT_NAMES = ['right_eye', 'left_eye', 'nose_tip', 'mouth_center', 'right_ear_tragion', 'left_ear_tragion'] as const;
@@ -231,7 +229,9 @@ export const MediapipeFaceDetectorV1: BlockManifest = {
         if (!isWorkflowImage(image)) throw new TypeError(`images must be an image, got ${typeof image}`);
         const frame = image as WorkflowImageValue;
         if (!frame.source) throw new TypeError('the image has no pixels');
-        const modelPath = (inputs.model_asset_path as string | null) ?? DEFAULT_FACE_DETECTOR_MODEL;
+        const modelPath = inputs.model_asset_path as string | null;
+        // No default on Google's storage: framewise fetches nothing from third-party hosts unless told to.
+        if (!modelPath) throw new TypeError('model_asset_path is required: serve a FaceDetector .tflite from your own origin (the demo ships /models/face_detector_short_range.tflite)');
         const wasmPath = (inputs.wasm_path as string | null) ?? defaultMediapipeWasmPath();
         const options = {
           minDetectionConfidence: inputs.min_detection_confidence as number,
