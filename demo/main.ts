@@ -9,7 +9,7 @@
  * superseded by a newer one before it got to run is skipped. Frames and events of a pipeline that is no longer
  * the current one are ignored, so stale results never reach the canvas or the counters.
  */
-import { InferencePipeline, renderBoxes } from '../src/index.ts';
+import { InferencePipeline, clearModelCache, deleteCachedModel, listCachedModels, renderBoxes } from '../src/index.ts';
 import type { Backend, FrameMetadata, FramePredictions, ModelReference, SingleVideoReference, StatusUpdate } from '../src/index.ts';
 import type { WorkflowPipeline } from '../src/pipeline/inference-pipeline.ts';
 import { isDetections, detectionsLength } from '../src/workflows/detections.ts';
@@ -425,6 +425,7 @@ function launch(settings: Settings): void {
       backend: settings.backend,
       confidence: settings.confidence,
       statusUpdateHandlers: [(update) => onStatus(run, update)],
+      onModelProgress: (progress) => showModelProgress(run, progress),
       onPrediction: (predictions, frame) => onFrame(run, predictions, frame),
     });
   } catch (error) {
@@ -551,6 +552,10 @@ function downloadProfile(): void {
 }
 
 function onStatus(run: Run, update: StatusUpdate): void {
+  if (update.eventType === 'MODEL_LOADED' && run === current) {
+    cacheUi.download.hidden = true;
+    void refreshCache();
+  }
   log(update);
   if (run !== current) return;
   switch (update.eventType) {
@@ -698,3 +703,63 @@ showExample();
 showSourceFields();
 showConfidence();
 restart('settings');
+
+// Model cache panel: a progress bar while a model downloads, and the cached models with a delete button each.
+const cacheUi = {
+  download: byId('model-download', HTMLDivElement),
+  progress: byId('model-progress', HTMLProgressElement),
+  progressText: byId('model-progress-text', HTMLOutputElement),
+  list: byId('cache-list', HTMLUListElement),
+  clear: byId('cache-clear', HTMLButtonElement),
+};
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
+}
+
+function showModelProgress(run: Run, progress: { loaded: number; total: number | undefined }): void {
+  if (run !== current) return;
+  cacheUi.download.hidden = false;
+  if (progress.total) {
+    cacheUi.progress.max = progress.total;
+    cacheUi.progress.value = progress.loaded;
+    cacheUi.progressText.textContent = `${formatBytes(progress.loaded)} / ${formatBytes(progress.total)}`;
+  } else {
+    cacheUi.progress.removeAttribute('value'); // indeterminate
+    cacheUi.progressText.textContent = formatBytes(progress.loaded);
+  }
+  if (progress.total !== undefined && progress.loaded >= progress.total) {
+    cacheUi.download.hidden = true;
+    void refreshCache();
+  }
+}
+
+async function refreshCache(): Promise<void> {
+  const entries = await listCachedModels().catch(() => []);
+  cacheUi.list.replaceChildren(
+    ...entries.map((entry) => {
+      const item = document.createElement('li');
+      const label = document.createElement('span');
+      const size = entry.size ?? entry.storedBytes;
+      label.textContent = `${entry.reference} · ${formatBytes(size)}${entry.complete ? '' : ` · partial ${formatBytes(entry.storedBytes)}`}`;
+      label.title = entry.url;
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'link';
+      remove.textContent = 'Delete';
+      remove.setAttribute('aria-label', `Delete ${entry.reference} from the cache`);
+      remove.addEventListener('click', () => void deleteCachedModel(entry.id).then(refreshCache));
+      item.append(label, remove);
+      return item;
+    }),
+  );
+  if (entries.length === 0) {
+    const empty = document.createElement('li');
+    empty.className = 'muted';
+    empty.textContent = 'No cached models';
+    cacheUi.list.append(empty);
+  }
+}
+
+cacheUi.clear.addEventListener('click', () => void clearModelCache().then(refreshCache));
+void refreshCache();

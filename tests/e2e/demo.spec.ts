@@ -179,3 +179,12 @@ test('workflow mode runs the bundled line-counter example, draws the line and do
   await expect(page.locator('#error')).toBeHidden();
   expect(pageErrors).toEqual([]);
 });
+
+test('the demo lists cached models and deletes one', async ({ page }) => {
+  await page.goto('/demo/');
+  const list = page.locator('#cache-list li');
+  await expect(list.filter({ hasText: 'colour-box-320.onnx' })).toHaveCount(1, { timeout: 60_000 });
+  await list.filter({ hasText: 'colour-box-320.onnx' }).getByRole('button', { name: /Delete/ }).click();
+  await expect(list.filter({ hasText: 'colour-box-320.onnx' })).toHaveCount(0);
+  await expect(list.filter({ hasText: 'No cached models' })).toHaveCount(1);
+});
