@@ -63,6 +63,7 @@ export type { BufferSinkOptions, BufferedResult, BufferedFrameInfo } from './sin
 // models (issue 3)
 export { getModel, listCachedModels, deleteCachedModel, clearModelCache } from './models/get-model.ts';
 export type { GetModelOptions, ModelInfo, CachedModelInfo, ModelProgress, ModelStatusHandler } from './models/get-model.ts';
+export type { DownloadProgress } from './models/chunked-download.ts';
 export { ModelLoadError } from './models/model-errors.ts';
 export type { ModelErrorCode } from './models/model-errors.ts';
 export { DEFAULT_API_URL } from './models/model-spec.ts';

@@ -82,20 +82,21 @@ const stats = (ms) => {
 };
 const fmt = (s) => `median ${s.median.toFixed(2)} ms, min ${s.min.toFixed(2)}, p90 ${s.p90.toFixed(2)}`;
 
-/** A deterministic 1280×720-ish RGBA frame: smooth gradients and a few flat rectangles. */
-function makeFrame(w, h) {
+/** A deterministic RGBA frame: smooth gradients and a few flat rectangles; `variant` 1 moves and recolours them. */
+function makeFrame(w, h, variant = 0) {
   const rgba = new Uint8Array(w * h * 4);
   const boxes = [
     [0.1, 0.1, 0.3, 0.4, [250, 30, 30]],
     [0.5, 0.2, 0.2, 0.6, [20, 220, 40]],
     [0.65, 0.55, 0.3, 0.3, [30, 40, 230]],
     [0.2, 0.6, 0.25, 0.3, [255, 255, 255]],
-  ];
+  ].map(([x, y, bw, bh, c]) => (variant ? [1 - x - bw, (y + 0.23) % 0.7, bh, bw, [c[2], 255 - c[1], c[0]]] : [x, y, bw, bh, c]));
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const u = x / w;
       const v = y / h;
-      let c = [128 + 100 * Math.sin(6 * u + 2 * v), 128 + 100 * Math.cos(3 * v - u), 128 + 90 * Math.sin(4 * (u + v))];
+      const k = variant ? 1.7 : 1;
+      let c = [128 + 100 * Math.sin(6 * k * u + 2 * v), 128 + 100 * Math.cos(3 * v - k * u), 128 + 90 * Math.sin(4 * (u + k * v))];
       for (const [bx, by, bw, bh, col] of boxes) if (u >= bx && u < bx + bw && v >= by && v < by + bh) c = col;
       const o = (y * w + x) * 4;
       rgba[o] = c[0];
@@ -132,7 +133,8 @@ function samePredictions(a, b) {
 }
 
 const results = { model: MODEL, frame: `${FW}x${FH}`, runs: RUNS, warmup: WARMUP, confidence: CONFIDENCE, ep: EP, ort: ort.env.versions, modes: {} };
-const rgba = makeFrame(FW, FH);
+// Timed loops alternate two different frames, so that a run that reused stale results would be caught below.
+const frames = [makeFrame(FW, FH, 0), makeFrame(FW, FH, 1)];
 
 // One frame-path session first: it also gives the preprocessed input tensor that the raw loop and PyTorch use.
 let reference; // { input: Float32Array, predictions }
@@ -161,11 +163,12 @@ async function framePathMode(name) {
   const timings = { preprocessMs: [], waitMs: [], runMs: [], readMs: [], decodeMs: [] };
   let last;
   let kept = 0;
-  const frame = async (record) => {
+  let count = 0;
+  const frame = async (record, which = count++ % 2) => {
     const t = performance.now();
     const slot = await path.acquire();
     try {
-      path.prepareRgba(slot, rgba, FW, transform);
+      path.prepareRgba(slot, frames[which], FW, transform);
       const t1 = performance.now();
       const out = await path.run(slot, CONFIDENCE);
       const t2 = performance.now();
@@ -212,15 +215,26 @@ async function framePathMode(name) {
     gpuKernelMs = kernels.length ? { kernels: kernels.length, sumMs: ns / 1e6, firstKeys: Object.keys(kernels[0]) } : { kernels: 0 };
     console.log(`${name}: profiling ${JSON.stringify(gpuKernelMs)}`);
   }
+  // Correctness: frames A, B, A, B, ... one at a time; each must give the first mode's predictions for it.
+  const got = [];
+  for (let i = 0; i < 6; i++) {
+    await frame(false, i % 2);
+    got.push(toPlain(last));
+  }
   if (!reference) {
-    // The preprocessed tensor of this frame, for the raw loop and PyTorch.
+    // The preprocessed tensor of frame A, for the raw loop and PyTorch.
     const slot = await path.acquire();
-    path.prepareRgba(slot, rgba, FW, transform);
+    path.prepareRgba(slot, frames[0], FW, transform);
     const input = new Float32Array(await readGpuBuffer(device, path.inputBuffer(slot), 3 * c.inputSize ** 2 * 4));
     path.release(slot);
-    reference = { input, predictions: toPlain(last), c, transform };
+    reference = { input, predictions: got.slice(0, 2), c, transform };
   }
-  const mismatch = samePredictions(toPlain(last), reference.predictions);
+  let mismatch = null;
+  for (let i = 0; i < got.length && !mismatch; i++) {
+    const m = samePredictions(got[i], reference.predictions[i % 2]);
+    if (m) mismatch = `frame ${'AB'[i % 2]} (run ${i}): ${m}`;
+  }
+  if (!mismatch && samePredictions(reference.predictions[0], reference.predictions[1]) === null) mismatch = 'frames A and B gave identical predictions: the check would not see stale results';
   const r = {
     createMs,
     latency: stats(latency),
@@ -228,6 +242,7 @@ async function framePathMode(name) {
     stages: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, stats(v).median])),
     detections: last.length,
     keptLogits: kept,
+    /** A, B, A, B, … each equal to the first frame-path mode's predictions for that frame. */
     matchesFirstFramePathMode: mismatch ?? true,
     ...(gpuKernelMs ? { gpuKernelMs } : {}),
   };
@@ -258,7 +273,7 @@ async function rawMode() {
   const boxes = outputs[c.boxesName].data;
   const logits = outputs[c.logitsName].data;
   const predictions = toPlain(decodeRfDetr(boxes, logits, c.classes, c.inputSize, transform, DECODE));
-  const mismatch = samePredictions(reference.predictions, predictions);
+  const mismatch = samePredictions(reference.predictions[0], predictions);
   if (SAVE) {
     writeFileSync(`${SAVE}/input.f32`, Buffer.from(input.buffer));
     writeFileSync(`${SAVE}/dets.f32`, Buffer.from(boxes.buffer, boxes.byteOffset, boxes.byteLength));
@@ -275,7 +290,7 @@ for (const mode of order) {
   try {
     results.modes[mode] = mode === 'raw' ? await rawMode() : await framePathMode(mode);
   } catch (error) {
-    console.log(`${mode}: FAILED ${error?.stack ?? error}`);
+    console.log(`${mode}: FAILED ${error?.stack ?? error}`.split('\n').slice(0, 8).join('\n'));
     results.modes[mode] = { error: String(error?.message ?? error) };
   }
 }

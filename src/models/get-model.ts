@@ -472,7 +472,7 @@ async function download(resolved: ResolvedModel, options: LoadModelOptions, emit
 
 /**
  * Downloads and caches a model ahead of time (the reference's `get_model`), so a later pipeline starts without
- * network. Resolves with what was found or stored; throws like {@link loadModel}. Does not keep the bytes.
+ * network. Resolves with what was found or stored; throws a `ModelLoadError` (or `ModelError`) naming what went wrong. Does not keep the bytes.
  */
 export async function getModel(id: ModelReference, options: GetModelOptions = {}): Promise<ModelInfo> {
   const { bytes: _bytes, ...info } = await loadModel(id, options);

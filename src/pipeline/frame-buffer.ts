@@ -16,12 +16,15 @@
  */
 import { FpsMeter } from './fps-meter.ts';
 
+/** What a source's buffer does when a frame arrives and it is full (see the module comment). */
 export type BufferFillingStrategy = 'WAIT' | 'DROP_OLDEST' | 'DROP_LATEST' | 'ADAPTIVE_DROP_OLDEST' | 'ADAPTIVE_DROP_LATEST';
+/** Which buffered frame the pipeline takes: the oldest (`LAZY`) or the newest, dropping the rest (`EAGER`). */
 export type BufferConsumptionStrategy = 'LAZY' | 'EAGER';
 
 export const BUFFER_FILLING_STRATEGIES: readonly BufferFillingStrategy[] = ['WAIT', 'DROP_OLDEST', 'DROP_LATEST', 'ADAPTIVE_DROP_OLDEST', 'ADAPTIVE_DROP_LATEST'];
 export const BUFFER_CONSUMPTION_STRATEGIES: readonly BufferConsumptionStrategy[] = ['LAZY', 'EAGER'];
 
+/** Why a frame was dropped, as reported in `FRAME_DROPPED` events' `payload.cause`. */
 export type DropCause = 'buffer_full_drop_oldest' | 'buffer_full_drop_latest' | 'adaptive' | 'eager_consumption' | 'muted' | 'max_fps';
 
 /** The adaptive rule: consumer pace this many fps below the stream's pace means it falls behind. */

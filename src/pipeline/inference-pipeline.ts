@@ -55,6 +55,7 @@ export type SinkOptions<R> =
   | { sinkMode: 'batch'; onPrediction?: BatchSink<R> }
   | { sinkMode: 'adaptive'; onPrediction?: AdaptiveSink<R> };
 
+/** The sink modes of {@link SinkOptions}. */
 export type SinkMode = 'sequential' | 'batch' | 'adaptive';
 
 /** Options shared by every way of building a pipeline, apart from the sink. */
@@ -140,6 +141,12 @@ export type CustomLogicOptions<R> = PipelineOptions<R> & {
  */
 export type WorkflowOptions = PipelineOptions<WorkflowResult> &
   Omit<InitModelOptions, 'modelId' | 'confidence' | 'iouThreshold' | 'maxDetections' | 'workers'> & {
+    /**
+     * Where @mediapipe/tasks-vision's WASM fileset (`vision_wasm_*`) is served, for MediaPipe blocks. Default: next
+     * to the package in `node_modules` (right for Vite's dev server); bundled apps copy that folder and set this.
+     * A block's own `wasm_path` property wins.
+     */
+    mediapipeWasmPath?: string;
     /** Roboflow's workflow specification v1 (an object or its JSON text). Omit it to fetch a registered workflow. */
     workflowSpecification?: WorkflowSpecification | Record<string, unknown> | string;
     /** Workspace of a registered workflow (with `workflowId` and `apiKey`). */
@@ -166,6 +173,7 @@ export type WorkflowPipeline = InferencePipeline<WorkflowResult> & {
   workflowProfile(): ChromeTrace;
 };
 
+/** The pipeline's lifecycle: `created` → `running` → (`terminating` →) `ended`. */
 export type PipelineState = 'created' | 'running' | 'terminating' | 'ended';
 
 interface SourceSlot {
@@ -204,6 +212,13 @@ function oneOf<T extends string>(path: string, value: T | undefined, valid: read
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Runs a model (or custom logic, or a workflow) on every frame of one or more video sources and hands the results
+ * to a sink. Build it with {@link InferencePipeline.init}, {@link InferencePipeline.initWithCustomLogic} or
+ * `initWithWorkflow`, then `start()` and `await join()`. It owns the sources it opens (closing them and stopping
+ * tracks it started), every frame it hands out (closed after the sink returns), the model sessions and the
+ * workers; `terminate()` releases all of them.
+ */
 export class InferencePipeline<R = FramePredictions> {
   private stateValue: PipelineState = 'created';
   private readonly slots: SourceSlot[] = [];
@@ -316,6 +331,7 @@ export class InferencePipeline<R = FramePredictions> {
       backend: InferencePipeline.checkBackend(options.backend),
       threads: options.threads === undefined ? undefined : numberOption('threads', options.threads, 1, 1, 64, true),
       wasmPaths: options.wasmPaths,
+      mediapipeWasmPath: options.mediapipeWasmPath,
       apiKey: options.apiKey,
       apiUrl: options.apiUrl,
       hubUrl: options.hubUrl,

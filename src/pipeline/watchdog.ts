@@ -10,7 +10,9 @@ const LATENCY_WINDOW = 64;
 /** Status events kept for the report. */
 const EVENTS_KEPT = 512;
 
+/** One source's numbers in a {@link WatchdogReport}. */
 export interface SourceLatencyReport {
+  /** Index of the source. */
   sourceId: number;
   /** Grab → dispatch to the model (decoding and buffering), ms. */
   frameDecodingLatencyMs: number;
@@ -20,14 +22,19 @@ export interface SourceLatencyReport {
   e2eLatencyMs: number;
   /** Frames delivered per second over the last second or so. */
   throughputFps: number;
+  /** Frames the source and its buffer dropped so far. */
   droppedFrames: number;
+  /** The source's state (`RUNNING`, `PAUSED`, `ENDED`, …). */
   state: string;
+  /** Frames of this source delivered to the sink so far. */
   framesProcessed: number;
 }
 
+/** What `pipeline.watchdog.getReport()` returns. */
 export interface WatchdogReport {
   /** Frames delivered per second, all sources together. */
   inferenceThroughputFps: number;
+  /** One entry per source, by source id. */
   sources: SourceLatencyReport[];
   /** The last 512 status events of severity info or above, oldest first. */
   statusUpdates: StatusUpdate[];
@@ -47,6 +54,7 @@ const pushBounded = (values: number[], value: number) => {
   if (values.length > LATENCY_WINDOW) values.shift();
 };
 
+/** Collects the pipeline's runtime numbers; read them with {@link PipelineWatchdog.getReport}. Holds no frames. */
 export class PipelineWatchdog {
   private readonly windows = new Map<number, Window>();
   private readonly events: StatusUpdate[] = [];
@@ -66,6 +74,7 @@ export class PipelineWatchdog {
     this.overall.tick();
   }
 
+  /** Keeps a status event for the report (debug events are skipped). */
   recordStatus(update: StatusUpdate): void {
     if (update.severity === 'debug') return;
     this.events.push(update);

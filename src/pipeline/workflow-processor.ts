@@ -35,6 +35,7 @@ export interface WorkflowProcessorOptions {
   backend: Backend;
   threads?: number;
   wasmPaths?: string;
+  mediapipeWasmPath?: string;
   apiKey?: string;
   apiUrl?: string;
   hubUrl?: string;
@@ -147,6 +148,7 @@ export class WorkflowProcessor implements FrameProcessor {
             backend: o.backend,
             numThreads: chooseThreads(o.threads),
             wasmPaths: o.wasmPaths,
+            mediapipeWasmPath: o.mediapipeWasmPath,
           },
           transfer,
         ),

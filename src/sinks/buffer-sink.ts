@@ -118,6 +118,7 @@ export class BufferSink<R = FramePredictions> implements Iterable<BufferedResult
     this.closed = true;
   }
 
+  /** Iterates over a snapshot of the buffered results, oldest first. */
   [Symbol.iterator](): Iterator<BufferedResult<R>> {
     return this.items()[Symbol.iterator]();
   }

@@ -35,6 +35,7 @@ export class MultiSinkError extends AggregateError {
     readonly total: number,
     /** The frame concerned. */
     readonly frameId: number,
+    /** The source of that frame. */
     readonly sourceId: number,
   ) {
     super(

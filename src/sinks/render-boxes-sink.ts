@@ -21,10 +21,6 @@ export interface RenderBoxesOptions {
 /** A fixed, high-contrast palette (indexed by class id) so a class keeps its colour across frames and runs. */
 const PALETTE = ['#ff3838', '#2c99a8', '#ff701f', '#6473ff', '#cfd231', '#48f90a', '#92cc17', '#3ddb86', '#1a9334', '#00d4bb', '#ff9d97', '#00c2ff', '#344593', '#ffb21d', '#0018ec', '#8438ff', '#520085', '#cb38ff', '#ff95c8', '#ff37c7'];
 
-/**
- * The default box colour of {@link renderBoxes}: a CSS colour from a fixed palette of 20, indexed by class id, so a
- * class keeps its colour across frames and runs.
- */
 /** Black or white, whichever reads better on a `#rrggbb` background (other CSS colours get white). */
 function readableTextOn(colour: string): string {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
@@ -33,6 +29,10 @@ function readableTextOn(colour: string): string {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.6 ? '#000000' : '#ffffff';
 }
 
+/**
+ * The default box colour of {@link renderBoxes}: a CSS colour from a fixed palette of 20, indexed by class id, so a
+ * class keeps its colour across frames and runs.
+ */
 export function defaultColorFor(classId: number): string {
   return PALETTE[Math.abs(classId) % PALETTE.length]!;
 }

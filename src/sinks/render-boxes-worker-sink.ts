@@ -6,6 +6,7 @@ import type { FrameMetadata, FramePredictions } from '../pipeline/types.ts';
 import type { RenderBoxesOptions } from './render-boxes-sink.ts';
 import type { RenderWorkerMessage, RenderWorkerReply } from './render-worker.ts';
 
+/** Options of {@link renderBoxesInWorker}: those of `renderBoxes` except `colorFor`, with a DOM canvas. */
 export interface RenderBoxesInWorkerOptions extends Omit<RenderBoxesOptions, 'canvas' | 'colorFor'> {
   /** A canvas that has no context yet; its control moves to the worker for good. */
   canvas: HTMLCanvasElement;

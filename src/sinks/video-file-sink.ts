@@ -41,7 +41,9 @@ export type RecordingKey = number | 'tiled';
  * always in order for MP4 (the header is patched at the end); WebM from MediaRecorder is appended in order.
  */
 export interface VideoFileChunk {
+  /** Always 'write' (the `FileSystemWritableFileStream` write-command shape). */
   type: 'write';
+  /** The bytes to write; owned by the receiver once written. */
   data: Uint8Array<ArrayBuffer>;
   /** Byte offset in the output file. */
   position: number;

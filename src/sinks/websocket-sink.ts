@@ -142,7 +142,9 @@ export function utf8Length(text: string): number {
 
 /** `inference_metadata` of a message (the reference's UDPSink keys), plus the JPEG announcement. */
 export interface InferenceMetadata {
+  /** Index of the source in the pipeline's `videoReference` list. */
   source_id: number;
+  /** 1-based frame index within the source. */
   frame_id: number;
   /** When the frame was grabbed, ISO 8601 (UTC). */
   frame_decoding_time: string;
@@ -225,9 +227,11 @@ export interface WebSocketSinkEvent {
    * `closed`: {@link WebSocketSink.close} finished.
    */
   type: 'connecting' | 'open' | 'disconnected' | 'reconnect-scheduled' | 'dropped' | 'lost' | 'closed';
+  /** How serious it is; drops and losses are warnings. */
   severity: 'debug' | 'info' | 'warning' | 'error';
   /** Milliseconds since the Unix epoch. */
   timestamp: number;
+  /** What happened, in words. */
   message: string;
   /** Counters after the event. */
   stats: WebSocketSinkStats;
@@ -235,9 +239,11 @@ export interface WebSocketSinkEvent {
   delayMs?: number;
   /** `disconnected`: the WebSocket close code and reason. */
   code?: number;
+  /** `disconnected`: the close reason the server gave, if any. */
   reason?: string;
   /** `dropped`: source and frame of the dropped message. */
   sourceId?: number;
+  /** `dropped`: the frame id of the dropped message. */
   frameId?: number;
 }
 

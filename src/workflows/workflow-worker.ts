@@ -14,6 +14,8 @@ import { WorkflowError, serializeWorkflowError, type SerializedWorkflowError } f
 /** Everything the worker needs before the first frame. */
 export interface WorkflowWorkerLoad extends SessionSettings {
   specification: unknown;
+  /** Default WASM fileset location for MediaPipe blocks. */
+  mediapipeWasmPath?: string;
   models: WorkflowModelLoad[];
   parameters: Record<string, unknown>;
   imageInputName: string;
@@ -48,6 +50,7 @@ class WorkflowWorker implements WorkflowWorkerApi {
       const runtime: BlockRuntime = {
         detect: (key, image, options) => this.models.detect(key, image, options, image.parentId),
         newId: () => crypto.randomUUID(),
+        mediapipeWasmPath: request.mediapipeWasmPath,
       };
       const origin = performance.timeOrigin;
       this.executor = new WorkflowExecutor(compiled, {

@@ -143,6 +143,22 @@ test.describe('mediapipe blocks', () => {
     }
   });
 
+  test('the mediapipeWasmPath option moves where the WASM fileset is loaded from', async ({ page }) => {
+    const requests = await open(page);
+    await page.route('**/mp-wasm/**', (route) => {
+      const name = new URL(route.request().url()).pathname.split('/').pop()!;
+      return route.fulfill({
+        path: `node_modules/@mediapipe/tasks-vision/wasm/${name}`,
+        headers: { 'Content-Type': name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript', 'Cross-Origin-Resource-Policy': 'same-origin' },
+      });
+    });
+    const result = await run(page, { specification: faceSpec(), video: VIDEO, serializeResults: true, mediapipeWasmPath: '/mp-wasm/' });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(FRAMES);
+    expect(requests.some((u) => u.includes('/mp-wasm/vision_wasm'))).toBe(true);
+    expect(requests.some((u) => u.includes('/node_modules/@mediapipe/tasks-vision/wasm/'))).toBe(false);
+  });
+
   test("tasks-vision's usage logging is answered locally and never sent", async ({ page }) => {
     const requests = await open(page);
     const status = await page.evaluate(async () => {

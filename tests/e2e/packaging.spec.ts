@@ -227,4 +227,14 @@ test('a pipeline page (the test harness: a URL model, a video URL, renderBoxes) 
   const off = offOriginRequests(requests, origin);
   expect(off, `requests to other hosts: ${off.map((r) => r.url).join(', ')}`).toEqual([]);
   expect(requests.some((r) => r.url.includes('.wasm')), 'worker requests are recorded').toBe(true);
+
+  // Positive control: a request to another host, from the page and from a worker, is caught.
+  await page.evaluate(async () => {
+    await fetch('http://third-party.invalid/from-page').catch(() => undefined);
+    const source = "fetch('http://third-party.invalid/from-worker').catch(() => undefined).finally(() => postMessage('done'));";
+    const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+    await new Promise((resolve) => worker.addEventListener('message', resolve, { once: true }));
+    worker.terminate();
+  });
+  await expect.poll(() => offOriginRequests(requests, origin).map((r) => new URL(r.url).pathname).sort()).toEqual(['/from-page', '/from-worker']);
 });

@@ -79,6 +79,8 @@ export interface BlockRuntime {
   detect(modelKey: string, image: WorkflowImageValue, options: DetectOptions): Promise<Detections>;
   /** A fresh identifier (UUID). */
   newId(): string;
+  /** The pipeline's `mediapipeWasmPath` option, when given. */
+  mediapipeWasmPath?: string;
 }
 
 /** What a running block learns about the current call. */

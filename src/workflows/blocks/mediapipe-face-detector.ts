@@ -224,7 +224,7 @@ export const MediapipeFaceDetectorV1: BlockManifest = {
       return { detector, signature: JSON.stringify([modelPath, wasmPath, options]) };
     };
     return {
-      async run(inputs, { video }) {
+      async run(inputs, { video, runtime }) {
         const image = inputs.images;
         if (!isWorkflowImage(image)) throw new TypeError(`images must be an image, got ${typeof image}`);
         const frame = image as WorkflowImageValue;
@@ -232,7 +232,7 @@ export const MediapipeFaceDetectorV1: BlockManifest = {
         const modelPath = inputs.model_asset_path as string | null;
         // No default on Google's storage: framewise fetches nothing from third-party hosts unless told to.
         if (!modelPath) throw new TypeError('model_asset_path is required: serve a FaceDetector .tflite from your own origin (the demo ships /models/face_detector_short_range.tflite)');
-        const wasmPath = (inputs.wasm_path as string | null) ?? defaultMediapipeWasmPath();
+        const wasmPath = (inputs.wasm_path as string | null) ?? runtime.mediapipeWasmPath ?? defaultMediapipeWasmPath();
         const options = {
           minDetectionConfidence: inputs.min_detection_confidence as number,
           minSuppressionThreshold: inputs.min_suppression_threshold as number,

@@ -15,6 +15,7 @@ export interface WorkflowRunRequest {
   video: string;
   parameters?: Record<string, unknown>;
   serializeResults?: boolean;
+  mediapipeWasmPath?: string;
   profiling?: boolean;
   profilerBufferSize?: number;
   registered?: { workspaceName: string; workflowId: string; apiKey: string; apiUrl: string };
@@ -64,6 +65,7 @@ async function runWorkflow(request: WorkflowRunRequest): Promise<WorkflowRunResu
   try {
     pipeline = InferencePipeline.initWithWorkflow({
       videoReference: file,
+      mediapipeWasmPath: request.mediapipeWasmPath,
       workflowSpecification: request.specification as Record<string, unknown> | undefined,
       workspaceName: request.registered?.workspaceName,
       workflowId: request.registered?.workflowId,
