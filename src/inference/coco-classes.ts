@@ -56,3 +56,13 @@ export function classMappingFor(numClasses: number, given?: readonly string[]): 
   if (numClasses === COCO_91_CLASSES.length) return { id: (raw) => raw, name: (id) => COCO_91_CLASSES[id] ?? `class_${id}` };
   return { id: (raw) => raw, name: (id) => `class_${id}` };
 }
+
+/** Applies a {@link ClassMapping} to decoded boxes: background indices are dropped, the rest get reported ids. */
+export function remapClasses<T extends { classId: number }>(decoded: readonly T[], mapping: ClassMapping): T[] {
+  const out: T[] = [];
+  for (const d of decoded) {
+    const id = mapping.id(d.classId);
+    if (id !== null) out.push(id === d.classId ? d : { ...d, classId: id });
+  }
+  return out;
+}

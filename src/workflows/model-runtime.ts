@@ -7,7 +7,7 @@
  * moves to a side-effect-free module (e.g. `src/inference/create-session.ts`), import it from there instead.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { classNamesFor } from '../inference/coco-classes.ts';
+import { classMappingFor, remapClasses, type ClassMapping } from '../inference/coco-classes.ts';
 import { classWiseNms } from '../inference/nms.ts';
 import { CpuPreprocessor } from '../inference/preprocess-cpu.ts';
 import { computeResizeTransform, type ResizeMode, type StaticCrop } from '../inference/resize-transform.ts';
@@ -83,7 +83,7 @@ interface LoadedModel {
   contract: RfDetrContract;
   preprocessor: CpuPreprocessor;
   input: Float32Array;
-  className?: (id: number) => string;
+  classes?: ClassMapping;
 }
 
 /** The models of one workflow, by key. */
@@ -123,17 +123,20 @@ export class ModelRuntime {
       const boxes = outputs[contract.boxesName]!;
       const logits = outputs[contract.logitsName]!;
       const { classes } = checkRfDetrOutputs(boxes.dims, logits.dims, contract);
-      model.className ??= classNamesFor(classes, request.classNames);
-      let decoded = decodeRfDetr(boxes.data as Float32Array, logits.data as Float32Array, classes, size, transform, {
-        confidence: options.confidence,
-        maxDetections: options.maxDetections,
-        iouThreshold: options.classAgnosticNms ? undefined : options.iouThreshold,
-      });
+      const mapping = (model.classes ??= classMappingFor(classes, request.classNames));
+      let decoded = remapClasses(
+        decodeRfDetr(boxes.data as Float32Array, logits.data as Float32Array, classes, size, transform, {
+          confidence: options.confidence,
+          maxDetections: options.maxDetections,
+          iouThreshold: options.classAgnosticNms ? undefined : options.iouThreshold,
+        }),
+        mapping,
+      );
       if (options.classAgnosticNms) {
         const kept = new Set(classWiseNms(decoded.map((d, i) => ({ ...d, classId: 0, index: i })), options.iouThreshold).map((d) => d.index));
         decoded = decoded.filter((_, i) => kept.has(i));
       }
-      const names = decoded.map((d) => model.className!(d.classId));
+      const names = decoded.map((d) => mapping.name(d.classId));
       const keep = options.classFilter ? decoded.map((_, i) => i).filter((i) => options.classFilter!.includes(names[i]!)) : decoded.map((_, i) => i);
       const xyxy = new Float32Array(keep.length * 4);
       keep.forEach((i, k) => xyxy.set([decoded[i]!.x0, decoded[i]!.y0, decoded[i]!.x1, decoded[i]!.y1], k * 4));

@@ -103,3 +103,18 @@ describe('class names', () => {
     expect([name(0), name(1), name(2)]).toEqual(['cat', 'dog', 'class_2']);
   });
 });
+
+describe('class mapping', () => {
+  it("drops Roboflow's background index and shifts the ids above it down by one", async () => {
+    const { classMappingFor, remapClasses } = await import('../../src/inference/coco-classes.ts');
+    const mapping = classMappingFor(3, ['background_class83422', 'cat', 'dog']);
+    const decoded = remapClasses([{ classId: 0 }, { classId: 1 }, { classId: 2 }], mapping);
+    expect(decoded.map((d) => d.classId)).toEqual([0, 1]);
+    expect(decoded.map((d) => mapping.name(d.classId))).toEqual(['cat', 'dog']);
+  });
+  it('keeps COCO-91 sparse ids as they are', async () => {
+    const { classMappingFor } = await import('../../src/inference/coco-classes.ts');
+    const mapping = classMappingFor(91);
+    expect([mapping.id(1), mapping.name(1), mapping.id(18), mapping.name(18)]).toEqual([1, 'person', 18, 'dog']);
+  });
+});
