@@ -269,11 +269,25 @@ interface StageSummary {
   /** Round trip seen from the page minus the worker's three stages: transfer, messaging, scheduling. */
   messagingMs: number;
   roundTripMs: number;
+  /** Worker idle between frames: result on the page → next frame sent (same worker). */
+  idleGapMs: number;
 }
 
-function summariseStages(stages: StageSample[], skipFirst = 1): StageSummary {
-  const s = stages.slice(skipFirst);
+/** Stage medians over several runs (the first frame of each run, which warms the session up, left out). */
+function summariseStages(runs: StageSample[][], skipFirst = 1): StageSummary {
+  const s = runs.flatMap((run) => run.slice(skipFirst));
+  // Per run and worker: from one result arriving on the page to the next frame being sent to the same worker.
+  const gaps: number[] = [];
+  for (const run of runs) {
+    const byWorker = new Map<number, StageSample[]>();
+    for (const x of run.slice(skipFirst)) byWorker.set(x.worker, [...(byWorker.get(x.worker) ?? []), x]);
+    for (const list of byWorker.values()) {
+      list.sort((a, b) => a.at - b.at);
+      for (let i = 1; i < list.length; i++) gaps.push(list[i]!.at - list[i]!.roundTripMs - list[i - 1]!.at);
+    }
+  }
   return {
+    idleGapMs: median(gaps),
     frames: s.length,
     preprocessMs: median(s.map((x) => x.preprocessMs)),
     inferenceMs: median(s.map((x) => x.inferenceMs)),
@@ -399,7 +413,7 @@ async function runLive(session: Session, workers: number, threads: number, minut
     const captured = end.captured - start.captured;
     const firstDropped = inWindow[0]?.droppedFrames ?? 0;
     const lastDropped = inWindow[inWindow.length - 1]?.droppedFrames ?? 0;
-    const stages = summariseStages(stopped.stages.filter((s) => s.at >= start.at && s.at <= end.at), 0);
+    const stages = summariseStages([stopped.stages.filter((s) => s.at >= start.at && s.at <= end.at)], 0);
     const firstThirdP50 = median(latencies.slice(0, third));
     const lastThirdP50 = median(latencies.slice(-third));
     const maxBuffered = buffered.length ? Math.max(...buffered) : null;
@@ -507,9 +521,9 @@ async function main(): Promise<void> {
         const r = await runFramewise(session, 1, threads, frames);
         framewiseRuns.push(r);
         loads.push({ section: 'framewise', run, load: loadAverage() });
-        const st = summariseStages(r.stages);
+        const st = summariseStages([r.stages]);
         console.log(
-          `  run ${run} framewise 1×${threads}: ${fmt(r.fps, 3)} fps over ${r.frames} frames (pre ${fmt(st.preprocessMs, 1)} / inf ${fmt(st.inferenceMs, 0)} / dec ${fmt(st.decodeMs, 1)} / msg ${fmt(st.messagingMs, 1)} ms)`,
+          `  run ${run} framewise 1×${threads}: ${fmt(r.fps, 3)} fps over ${r.frames} frames (pre ${fmt(st.preprocessMs, 1)} / inf ${fmt(st.inferenceMs, 0)} / dec ${fmt(st.decodeMs, 1)} / msg ${fmt(st.messagingMs, 1)} / idle ${fmt(st.idleGapMs, 1)} ms)`,
         );
       }
       if (!options.skip.has('peer')) {
@@ -556,7 +570,7 @@ async function main(): Promise<void> {
   const vsCeiling = spread(pairRatios(framewiseRuns.map((r) => r.fps), ceilingRuns.map((r) => r.fps)));
   const vsPeer = spread(pairRatios(framewiseRuns.map((r) => r.fps), peerRuns.map((r) => r.fps)));
   const ceilingRunMs = median(ceilingRuns.flatMap((r) => r.runMs));
-  const stages = summariseStages(framewiseRuns.flatMap((r) => r.stages.slice(1)), 0);
+  const stages = summariseStages(framewiseRuns.map((r) => r.stages));
   const framewiseInterval = median(framewiseRuns.flatMap((r) => r.intervalsMs));
   const peerCallMs = median(peerRuns.flatMap((r) => r.callMs));
 
@@ -634,7 +648,7 @@ async function main(): Promise<void> {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   rows.slice(1).forEach((r) => console.log(line(r)));
   console.log(
-    `framewise stages (median ms): preprocess ${fmt(stages.preprocessMs, 1)}, inference ${fmt(stages.inferenceMs, 1)}, decode ${fmt(stages.decodeMs, 1)}, transfer+messaging ${fmt(stages.messagingMs, 1)}; round trip ${fmt(stages.roundTripMs, 1)}; frame interval ${fmt(framewiseInterval, 1)}`,
+    `framewise stages (median ms): preprocess ${fmt(stages.preprocessMs, 1)}, inference ${fmt(stages.inferenceMs, 1)}, decode ${fmt(stages.decodeMs, 1)}, transfer+messaging ${fmt(stages.messagingMs, 1)}; round trip ${fmt(stages.roundTripMs, 1)}; worker idle between frames ${fmt(stages.idleGapMs, 1)}; frame interval ${fmt(framewiseInterval, 1)}`,
   );
   console.log(`WASM across cores: ${targets.wasmAcrossCores.faster} is faster`);
   if (live) {

@@ -9,17 +9,20 @@ async function readCamera(seconds: number, holdMs: number) {
   let frames = 0; const gaps: number[] = []; let last = performance.now();
   const end = performance.now() + seconds * 1000;
   const held: VideoFrame[] = [];
+  const copyMs: number[] = [];
   while (performance.now() < end) {
     const { value, done } = await reader.read();
     if (done) break;
     const now = performance.now(); gaps.push(now - last); last = now;
     frames++;
-    if (holdMs > 0) { held.push(value); while (held.length > holdMs) held.shift()!.close(); } else value.close();
+    if (holdMs < 0) { const t = performance.now(); const buf = new Uint8Array(value.allocationSize()); const layout = await value.copyTo(buf); const copy = new VideoFrame(buf, { format: value.format!, codedWidth: value.codedWidth, codedHeight: value.codedHeight, timestamp: value.timestamp, layout }); copyMs.push(performance.now() - t); value.close(); held.push(copy); while (held.length > -holdMs) held.shift()!.close(); }
+    else if (holdMs > 0) { held.push(value); while (held.length > holdMs) held.shift()!.close(); } else value.close();
   }
   held.forEach((f) => f.close());
   await reader.cancel(); track.stop();
   gaps.sort((a, b) => a - b);
-  return { frames, fps: frames / seconds, maxGap: gaps[gaps.length - 1], medGap: gaps[gaps.length >> 1] };
+  copyMs.sort((a, b) => a - b);
+  return { copyMedMs: copyMs[copyMs.length >> 1], format: 0, frames, fps: frames / seconds, maxGap: gaps[gaps.length - 1], medGap: gaps[gaps.length >> 1] };
 }
 async function withWorker(seconds: number, threads: number) {
   const [model, tensor] = await Promise.all(['/tests/fixtures/generated/rfdetr-nano-shaped.onnx', '/tests/fixtures/generated/parity-input-384.bin'].map(async (u) => (await fetch(u)).arrayBuffer()));

@@ -17,19 +17,6 @@ export const COCO_91_CLASSES: readonly (string | null)[] = [
 /** Roboflow's fine-tuned exports prepend this placeholder; it is never a real class. */
 export const ROBOFLOW_BACKGROUND_CLASS = 'background_class83422';
 
-/**
- * Names for a head of `numClasses` logits: the given names (without Roboflow's background placeholder),
- * COCO-91 for a 91-wide head, else `class_<id>`.
- */
-export function classNamesFor(numClasses: number, given?: readonly string[]): (id: number) => string {
-  if (given && given.length > 0) {
-    const names = given.filter((n) => n !== ROBOFLOW_BACKGROUND_CLASS);
-    return (id) => names[id] ?? `class_${id}`;
-  }
-  if (numClasses === COCO_91_CLASSES.length) return (id) => COCO_91_CLASSES[id] ?? `class_${id}`;
-  return (id) => `class_${id}`;
-}
-
 /** How a head's raw class indices become the class ids and names that predictions report. */
 export interface ClassMapping {
   /** The reported class id for a raw head index, or null for an index that is never a real class. */

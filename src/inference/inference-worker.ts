@@ -11,7 +11,8 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import { ModelError, describeError } from '../pipeline/errors.ts';
 import type { Prediction } from '../pipeline/types.ts';
-import { classNamesFor } from './coco-classes.ts';
+import { classMappingFor, remapClasses, type ClassMapping } from './coco-classes.ts';
+import { createSession } from './create-session.ts';
 import { CpuPreprocessor } from './preprocess-cpu.ts';
 import { GpuFramePath, readGpuBuffer } from './preprocess-gpu.ts';
 import { computeResizeTransform, type ResizeTransform } from './resize-transform.ts';
@@ -27,8 +28,10 @@ import type {
 } from './worker-protocol.ts';
 
 /**
- * Graph capture by default: see BENCHMARKS.md ("GPU"). It is used only where the model's output shapes are static;
- * the session is created before that is known, so a model with dynamic outputs is reloaded without it.
+ * Graph capture (`gpu.graphCapture`) is off by default: on an H200 it cut a frame from about 21 ms to 7 ms, but its
+ * replays returned the previous frame's results and onnxruntime-web 1.30 threw in most capture sessions
+ * (BENCHMARKS.md, "GPU"). When asked for, it needs static output shapes; the session is created before those are
+ * known, so a model with dynamic outputs is reloaded without it.
  */
 const GRAPH_CAPTURE_DEFAULT = false;
 
@@ -38,55 +41,20 @@ interface Loaded {
   request: WorkerLoadRequest;
   preprocessor: CpuPreprocessor;
   input: Float32Array;
-  className?: (id: number) => string;
+  classes?: ClassMapping;
   /** The GPU frame path, on WebGPU sessions. */
   gpu?: GpuFramePath;
 }
 
-async function webgpuAvailable(): Promise<string | null> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'navigator.gpu is missing (WebGPU is not enabled in this browser or context)';
-  try {
-    return (await gpu.requestAdapter()) ? null : 'navigator.gpu.requestAdapter() returned no adapter';
-  } catch (error) {
-    return `navigator.gpu.requestAdapter() failed: ${describeError(error)}`;
-  }
-}
-
-type SessionBackend = 'webgpu' | 'wasm';
-
-async function createSession(
-  request: WorkerLoadRequest,
-  graphCapture: boolean,
-): Promise<{ session: ort.InferenceSession; backend: SessionBackend; reason: string }> {
-  ort.env.wasm.numThreads = request.numThreads;
-  ort.env.wasm.proxy = false;
-  if (request.wasmPaths) ort.env.wasm.wasmPaths = request.wasmPaths;
-  ort.env.logLevel = 'error';
-  const bytes = new Uint8Array(request.modelBytes);
-  const create = async (ep: SessionBackend) => {
-    const options: ort.InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: 'all' };
+async function createWorkerSession(request: WorkerLoadRequest, graphCapture: boolean) {
+  return createSession(request.modelBytes, {
+    backend: request.backend,
+    numThreads: request.numThreads,
+    wasmPaths: request.wasmPaths,
+    label: request.modelLabel,
     // Outputs stay on the GPU: the frame path reads back only what decoding needs.
-    if (ep === 'webgpu') Object.assign(options, { preferredOutputLocation: 'gpu-buffer', enableGraphCapture: graphCapture });
-    try {
-      return await ort.InferenceSession.create(bytes, options);
-    } catch (error) {
-      throw new ModelError(`could not create a ${ep} session for ${request.modelLabel}: ${describeError(error)}`, { cause: error });
-    }
-  };
-  if (request.backend === 'wasm') return { session: await create('wasm'), backend: 'wasm', reason: 'backend "wasm" was requested' };
-  const unavailable = await webgpuAvailable();
-  if (request.backend === 'webgpu') {
-    if (unavailable) throw new ModelError(`backend "webgpu" was requested but WebGPU is unavailable: ${unavailable}`);
-    return { session: await create('webgpu'), backend: 'webgpu', reason: 'backend "webgpu" was requested' };
-  }
-  if (unavailable) return { session: await create('wasm'), backend: 'wasm', reason: `WebGPU unavailable (${unavailable}); using WASM` };
-  try {
-    return { session: await create('webgpu'), backend: 'webgpu', reason: 'a WebGPU adapter is available' };
-  } catch (error) {
-    const session = await create('wasm');
-    return { session, backend: 'wasm', reason: `the WebGPU session failed (${describeError(error)}); using WASM` };
-  }
+    webgpuOptions: { preferredOutputLocation: 'gpu-buffer', enableGraphCapture: graphCapture },
+  });
 }
 
 /** Static [1,Q,4] / [1,Q,C] output dims from the session's metadata, when the model declares them. */
@@ -115,7 +83,7 @@ class InferenceWorker implements InferenceWorkerApi {
   async load(request: WorkerLoadRequest): Promise<WorkerLoadResult> {
     const wantGpu = request.gpu?.preprocess ?? true;
     let graphCapture = wantGpu && (request.gpu?.graphCapture ?? GRAPH_CAPTURE_DEFAULT);
-    let { session, backend, reason } = await createSession(request, graphCapture);
+    let { session, backend, reason } = await createWorkerSession(request, graphCapture);
     let contract: RfDetrContract;
     let gpu: GpuFramePath | undefined;
     let preprocessReason: string | undefined;
@@ -127,7 +95,7 @@ class InferenceWorker implements InferenceWorkerApi {
           // Graph capture needs fixed output buffers; this model's outputs have dynamic shapes.
           await session.release();
           graphCapture = false;
-          ({ session } = await createSession({ ...request, backend: 'webgpu' }, false));
+          ({ session } = await createWorkerSession({ ...request, backend: 'webgpu' }, false));
           contract = checkRfDetrContract(session, request.inputSize);
           outputDims = staticOutputDims(session, contract);
         }
@@ -337,15 +305,15 @@ class InferenceWorker implements InferenceWorkerApi {
   ): Prediction[] {
     const { contract, request } = loaded;
     const { classes } = checkRfDetrOutputs(boxesDims, logitsDims, contract);
-    loaded.className ??= classNamesFor(classes, request.classNames);
-    const decoded = decodeRfDetr(boxes, logits, classes, contract.inputSize, this.transformFor(loaded, width, height), options);
+    const mapping = (loaded.classes ??= classMappingFor(classes, request.classNames));
+    const decoded = remapClasses(decodeRfDetr(boxes, logits, classes, contract.inputSize, this.transformFor(loaded, width, height), options), mapping);
     return decoded.map((d) => ({
       x: d.cx,
       y: d.cy,
       width: d.w,
       height: d.h,
       confidence: d.score,
-      class: loaded.className!(d.classId),
+      class: mapping.name(d.classId),
       class_id: d.classId,
       detection_id: crypto.randomUUID(),
     }));

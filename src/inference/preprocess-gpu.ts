@@ -3,12 +3,16 @@
  * what decoding needs comes back.
  *
  * 1. Upload: `copyExternalImageToTexture` (VideoFrame, ImageBitmap, canvas) or `writeTexture` (RGBA bytes, Node
- *    benchmarks) copies the source rectangle of the resize transform into an rgba8unorm texture.
+ *    benchmarks) copies the source rectangle of the resize transform into an rgba8unorm texture. Where the browser
+ *    refuses a VideoFrame as a copy source (headless Chromium on SwiftShader does), the frame goes through
+ *    `createImageBitmap` first (see GpuFramePath.frameUpload).
  * 2. Preprocess: a compute shader (PREPROCESS_WGSL) resizes it bilinearly into the destination rectangle of the
  *    transform (stretch, letterbox or static crop, as resize-transform.ts computes for the CPU path), pads, and
  *    normalises into a storage buffer laid out [1,3,S,S] float32, which `Tensor.fromGpuBuffer` feeds to the session.
- *    Sampling matches the CPU path (OffscreenCanvas drawImage, bilinear): half-pixel centres, edge clamping to the
- *    source rectangle, and the result rounded to 8-bit levels like the canvas's RGBA, so both give the same tensor.
+ *    Sampling is plain bilinear: half-pixel centres, edge texels of the source rectangle repeated, the result rounded
+ *    to 8-bit levels like a canvas's RGBA. Where the canvas path copies 1:1 (and for placement, padding, crops and
+ *    normalisation) both paths give the same tensor to 1e-7; where the canvas resamples it uses Chromium's own filter
+ *    (mipmapped for VideoFrames when downscaling), which plain bilinear does not reproduce: tests/e2e/gpu-preprocess.spec.ts.
  * 3. Outputs stay on the GPU (`gpu-buffer` outputs or caller-owned fetches, which graph capture needs). A second
  *    shader (COMPACT_WGSL) keeps only the logits above the confidence threshold as (index, value) pairs; they, the
  *    boxes and a count come back in one small mapped buffer. When more logits pass than fit, the full logits are read
@@ -17,6 +21,12 @@
  * GpuFramePath serialises session runs but lets the next frame be uploaded and preprocessed (into the other of two
  * input slots) while the previous one is still running, and lets the next run be encoded while the previous
  * read-back is in flight.
+ *
+ * Measured on an NVIDIA H200 through Dawn (BENCHMARKS.md, "GPU"): caller-owned output buffers and onnxruntime-web's
+ * own `gpu-buffer` outputs are equal within noise (fetches are used when the output shapes are static); graph capture
+ * is rejected: its replays returned the previous frame's results and onnxruntime-web 1.30 threw in most capture
+ * sessions, so `graphCapture` stays opt-in and off. Two frames in flight gave no gain there, because session.run
+ * resolves only once the GPU has finished (the read-back after it takes 0.2 ms).
  *
  * Browser and Node (Dawn) use the same code: nothing here imports onnxruntime-web at run time.
  */
@@ -318,7 +328,6 @@ export interface GpuRunOutput {
 
 interface Slot {
   input: GPUBuffer;
-  inputTensor: Tensor;
   staging: GPUBuffer;
   /** GPU-side copy of the logits, read when the filter overflows. */
   snapshot?: GPUBuffer;
@@ -343,8 +352,8 @@ export class GpuFramePath {
   private readonly kept: GPUBuffer;
   private readonly capacity: number;
   /** Fixed input + outputs for graph capture, or caller-owned fetches. */
-  private readonly fixedInput?: { buffer: GPUBuffer; tensor: Tensor };
-  private readonly fetches?: { boxes: GPUBuffer; logits: GPUBuffer; tensors: Record<string, Tensor> };
+  private readonly fixedInput?: GPUBuffer;
+  private readonly fetches?: { boxes: GPUBuffer; logits: GPUBuffer; queries: number; classes: number };
   private chain: Promise<void> = Promise.resolve();
   private readonly compactGroups = new WeakMap<GPUBuffer, GPUBindGroup>();
   private destroyed = false;
@@ -357,37 +366,20 @@ export class GpuFramePath {
     private readonly options: GpuFramePathOptions,
     preprocessOptions: GpuPreprocessorOptions = {},
   ) {
-    const size = options.inputSize;
-    const dims = [1, 3, size, size];
-    this.preprocessor = new GpuPreprocessor(device, size, normalisation, preprocessOptions);
+    this.preprocessor = new GpuPreprocessor(device, options.inputSize, normalisation, preprocessOptions);
     this.capacity = options.capacity ?? 2048;
     const q = options.outputDims?.queries ?? 0;
     for (let i = 0; i < (options.slots ?? 2); i++) {
       const input = this.preprocessor.createInputBuffer(`framewise input ${i}`);
-      this.slots.push({
-        input,
-        inputTensor: tensors.fromGpuBuffer(input, { dataType: 'float32', dims }),
-        staging: this.createStaging(q),
-        busy: false,
-      });
+      this.slots.push({ input, staging: this.createStaging(q), busy: false });
     }
-    if (options.graphCapture) {
-      const buffer = this.preprocessor.createInputBuffer('framewise captured input');
-      this.fixedInput = { buffer, tensor: tensors.fromGpuBuffer(buffer, { dataType: 'float32', dims }) };
-    }
+    if (options.graphCapture) this.fixedInput = this.preprocessor.createInputBuffer('framewise captured input');
     if (options.outputDims) {
       const { queries, classes } = options.outputDims;
       const usage = BUFFER.STORAGE | BUFFER.COPY_SRC | BUFFER.COPY_DST;
       const boxes = device.createBuffer({ size: queries * 4 * 4, usage, label: 'framewise boxes' });
       const logits = device.createBuffer({ size: queries * classes * 4, usage, label: 'framewise logits' });
-      this.fetches = {
-        boxes,
-        logits,
-        tensors: {
-          [options.boxesName]: tensors.fromGpuBuffer(boxes, { dataType: 'float32', dims: [1, queries, 4] }),
-          [options.logitsName]: tensors.fromGpuBuffer(logits, { dataType: 'float32', dims: [1, queries, classes] }),
-        },
-      };
+      this.fetches = { boxes, logits, queries, classes };
     }
     const module = device.createShaderModule({ code: COMPACT_WGSL, label: 'framewise compact' });
     this.compact = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: 'framewise compact' });
@@ -483,15 +475,24 @@ export class GpuFramePath {
     try {
       await previous;
       t1 = performance.now();
-      let feed = s.inputTensor;
+      // Fresh Tensor wrappers every run (onnxruntime-web may dispose the ones it was given); the buffers are fixed.
+      const wrap = (buffer: GPUBuffer, dims: readonly number[]) => this.tensors.fromGpuBuffer(buffer, { dataType: 'float32', dims });
+      const size = this.options.inputSize;
+      let feed = wrap(s.input, [1, 3, size, size]);
       if (this.fixedInput) {
         const encoder = this.device.createCommandEncoder();
-        encoder.copyBufferToBuffer(s.input, 0, this.fixedInput.buffer, 0, s.input.size);
+        encoder.copyBufferToBuffer(s.input, 0, this.fixedInput, 0, s.input.size);
         this.device.queue.submit([encoder.finish()]);
-        feed = this.fixedInput.tensor;
+        feed = wrap(this.fixedInput, [1, 3, size, size]);
       }
       const feeds = { [this.options.inputName]: feed };
-      const outputs = this.fetches ? await this.session.run(feeds, this.fetches.tensors) : await this.session.run(feeds);
+      const f = this.fetches;
+      const outputs = f
+        ? await this.session.run(feeds, {
+            [this.options.boxesName]: wrap(f.boxes, [1, f.queries, 4]),
+            [this.options.logitsName]: wrap(f.logits, [1, f.queries, f.classes]),
+          })
+        : await this.session.run(feeds);
       t2 = performance.now();
       const boxes = outputs[this.options.boxesName]!;
       const logits = outputs[this.options.logitsName]!;
@@ -615,7 +616,7 @@ export class GpuFramePath {
       s.snapshot?.destroy();
       s.full?.destroy();
     }
-    this.fixedInput?.buffer.destroy();
+    this.fixedInput?.destroy();
     this.fetches?.boxes.destroy();
     this.fetches?.logits.destroy();
     this.counter.destroy();

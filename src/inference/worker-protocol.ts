@@ -53,7 +53,8 @@ export interface WorkerLoadResult {
   graphCapture?: boolean;
   /**
    * Frames this worker accepts at once: 2 on the GPU path (the next frame is uploaded and preprocessed, and its run
-   * encoded, while the previous one finishes on the GPU), 1 otherwise.
+   * encoded, while the previous one finishes on the GPU), 1 otherwise. On an H200 through Dawn the second frame
+   * gained nothing (session.run resolves once the GPU is done); see BENCHMARKS.md, "GPU".
    */
   maxInFlight?: number;
 }

@@ -1,19 +1,16 @@
 /**
  * Object detection models inside the workflow worker: one onnxruntime-web session per model, with the inference
  * worker's preprocessing (CpuPreprocessor), contract check and RF-DETR decoding reused as they are.
- *
- * NOTE: `createSession` duplicates the small session-creation function of `src/inference/inference-worker.ts`,
- * which is not exported (and that module exposes a comlink API on import, so it cannot be imported here). Once it
- * moves to a side-effect-free module (e.g. `src/inference/create-session.ts`), import it from there instead.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { classMappingFor, remapClasses, type ClassMapping } from '../inference/coco-classes.ts';
+import { createSession } from '../inference/create-session.ts';
 import { classWiseNms } from '../inference/nms.ts';
 import { CpuPreprocessor } from '../inference/preprocess-cpu.ts';
 import { computeResizeTransform, type ResizeMode, type StaticCrop } from '../inference/resize-transform.ts';
 import { checkRfDetrContract, checkRfDetrOutputs, type RfDetrContract } from '../inference/rfdetr-contract.ts';
 import { decodeRfDetr } from '../inference/rfdetr-decode.ts';
-import { ModelError, describeError } from '../pipeline/errors.ts';
+import { ModelError } from '../pipeline/errors.ts';
 import type { Backend } from '../pipeline/types.ts';
 import type { DetectOptions, WorkflowImageValue } from './blocks/block.ts';
 import type { Detections } from './detections.ts';
@@ -40,43 +37,6 @@ export interface SessionSettings {
   wasmPaths?: string;
 }
 
-async function webgpuAvailable(): Promise<string | null> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'navigator.gpu is missing';
-  try {
-    return (await gpu.requestAdapter()) ? null : 'navigator.gpu.requestAdapter() returned no adapter';
-  } catch (error) {
-    return `navigator.gpu.requestAdapter() failed: ${describeError(error)}`;
-  }
-}
-
-async function createSession(bytes: ArrayBuffer, label: string, settings: SessionSettings): Promise<{ session: ort.InferenceSession; backend: 'webgpu' | 'wasm'; reason: string }> {
-  ort.env.wasm.numThreads = settings.numThreads;
-  ort.env.wasm.proxy = false;
-  if (settings.wasmPaths) ort.env.wasm.wasmPaths = settings.wasmPaths;
-  ort.env.logLevel = 'error';
-  const data = new Uint8Array(bytes);
-  const create = async (ep: 'webgpu' | 'wasm') => {
-    try {
-      return await ort.InferenceSession.create(data, { executionProviders: [ep], graphOptimizationLevel: 'all' });
-    } catch (error) {
-      throw new ModelError(`could not create a ${ep} session for ${label}: ${describeError(error)}`, { cause: error });
-    }
-  };
-  if (settings.backend === 'wasm') return { session: await create('wasm'), backend: 'wasm', reason: 'backend "wasm" was requested' };
-  const unavailable = await webgpuAvailable();
-  if (settings.backend === 'webgpu') {
-    if (unavailable) throw new ModelError(`backend "webgpu" was requested but WebGPU is unavailable: ${unavailable}`);
-    return { session: await create('webgpu'), backend: 'webgpu', reason: 'backend "webgpu" was requested' };
-  }
-  if (unavailable) return { session: await create('wasm'), backend: 'wasm', reason: `WebGPU unavailable (${unavailable}); using WASM` };
-  try {
-    return { session: await create('webgpu'), backend: 'webgpu', reason: 'a WebGPU adapter is available' };
-  } catch (error) {
-    return { session: await create('wasm'), backend: 'wasm', reason: `the WebGPU session failed (${describeError(error)}); using WASM` };
-  }
-}
-
 interface LoadedModel {
   request: WorkflowModelLoad;
   session: ort.InferenceSession;
@@ -94,7 +54,7 @@ export class ModelRuntime {
   async load(requests: readonly WorkflowModelLoad[], settings: SessionSettings): Promise<{ key: string; backend: string; reason: string; inputSize: number }[]> {
     const out: { key: string; backend: string; reason: string; inputSize: number }[] = [];
     for (const request of requests) {
-      const { session, backend, reason } = await createSession(request.bytes, request.label, settings);
+      const { session, backend, reason } = await createSession(request.bytes, { ...settings, label: request.label });
       let contract: RfDetrContract;
       try {
         contract = checkRfDetrContract(session, request.inputSize);

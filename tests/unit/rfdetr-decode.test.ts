@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRfDetr } from '../../src/inference/rfdetr-decode.ts';
 import { computeResizeTransform } from '../../src/inference/resize-transform.ts';
 import { classWiseNms, iou } from '../../src/inference/nms.ts';
-import { classNamesFor } from '../../src/inference/coco-classes.ts';
+import { classMappingFor } from '../../src/inference/coco-classes.ts';
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
@@ -95,12 +95,8 @@ describe('nms', () => {
 
 describe('class names', () => {
   it('uses sparse COCO-91 ids for 91-class heads', () => {
-    const name = classNamesFor(91);
+    const { name } = classMappingFor(91);
     expect([name(1), name(3), name(18), name(90), name(12)]).toEqual(['person', 'car', 'dog', 'toothbrush', 'class_12']);
-  });
-  it("drops Roboflow's background placeholder from given names", () => {
-    const name = classNamesFor(3, ['background_class83422', 'cat', 'dog']);
-    expect([name(0), name(1), name(2)]).toEqual(['cat', 'dog', 'class_2']);
   });
 });
 
