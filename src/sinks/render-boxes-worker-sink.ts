@@ -16,7 +16,7 @@ export interface RenderBoxesInWorkerOptions extends Omit<RenderBoxesOptions, 'ca
 export interface WorkerRenderSink {
   /** Sends the frame to the worker and resolves once it is drawn, so drawing can't fall behind without bound. */
   readonly onPrediction: (predictions: FramePredictions, frame: FrameMetadata) => Promise<void>;
-  /** Stops the worker; frames sent afterwards are closed unrendered. Idempotent. */
+  /** Stops the worker once its last picture is on the canvas; frames sent afterwards are dropped. Idempotent. */
   dispose(): void;
 }
 
@@ -33,6 +33,7 @@ export function renderBoxesInWorker(options: RenderBoxesInWorkerOptions): Worker
   let nextId = 0;
   let disposed = false;
   worker.onmessage = (event: MessageEvent<RenderWorkerReply>) => {
+    if (event.data.type === 'closed') return worker.terminate();
     const waiter = pending.get(event.data.id);
     pending.delete(event.data.id);
     if (event.data.error) waiter?.reject(new Error(`render worker: ${event.data.error}`));
@@ -57,7 +58,9 @@ export function renderBoxesInWorker(options: RenderBoxesInWorkerOptions): Worker
     dispose: () => {
       if (disposed) return;
       disposed = true;
-      worker.terminate();
+      worker.postMessage({ type: 'close' } satisfies RenderWorkerMessage);
+      // Bounded: a worker that doesn't answer (crashed, or never gets an animation frame) is stopped anyway.
+      setTimeout(() => worker.terminate(), 1000);
       for (const waiter of pending.values()) waiter.resolve();
       pending.clear();
     },

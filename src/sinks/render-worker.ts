@@ -8,10 +8,11 @@ import { renderBoxes, type RenderBoxesOptions } from './render-boxes-sink.ts';
 /** Messages the page sends (types only). */
 export type RenderWorkerMessage =
   | { type: 'init'; canvas: OffscreenCanvas; options: Omit<RenderBoxesOptions, 'canvas' | 'colorFor'> }
-  | { type: 'draw'; id: number; predictions: FramePredictions; frame: FrameMetadata };
+  | { type: 'draw'; id: number; predictions: FramePredictions; frame: FrameMetadata }
+  | { type: 'close' };
 
 /** Replies: `drawn` once a frame is on the canvas (or failed, with the message). */
-export type RenderWorkerReply = { type: 'drawn'; id: number; error?: string };
+export type RenderWorkerReply = { type: 'drawn'; id: number; error?: string } | { type: 'closed' };
 
 let draw: ((p: FramePredictions, f: FrameMetadata) => void) | undefined;
 
@@ -19,6 +20,14 @@ self.onmessage = (event: MessageEvent<RenderWorkerMessage>) => {
   const message = event.data;
   if (message.type === 'init') {
     draw = renderBoxes({ ...message.options, canvas: message.canvas });
+    return;
+  }
+  if (message.type === 'close') {
+    // The last picture reaches the page's canvas at the next animation frame: only then may the worker stop.
+    const raf = (self as unknown as { requestAnimationFrame?: (cb: () => void) => number }).requestAnimationFrame;
+    const done = () => (self as unknown as Worker).postMessage({ type: 'closed' } satisfies RenderWorkerReply);
+    if (raf) raf(done);
+    else setTimeout(done, 50);
     return;
   }
   let error: string | undefined;

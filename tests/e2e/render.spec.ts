@@ -45,9 +45,10 @@ test('renderBoxes tiles two sources side by side, each box in its own tile', asy
 
 test('renderBoxesInWorker draws in a worker on the transferred canvas', async ({ page }) => {
   const personColour = await outline(page, 1);
-  const out = await page.evaluate(async (g) => {
+  await page.evaluate(async (g) => {
     const { framewise } = (window as unknown as { harness: Harness }).harness;
     const canvas = document.createElement('canvas');
+    canvas.id = 'worker-canvas';
     document.body.append(canvas);
     const sink = framewise.renderBoxesInWorker({ canvas, lineWidth: 2, displayStatistics: true });
     const pipeline = framewise.InferencePipeline.init({
@@ -58,19 +59,21 @@ test('renderBoxesInWorker draws in a worker on the transferred canvas', async ({
     });
     pipeline.start();
     await pipeline.join();
-    // Read the worker's canvas back through a bitmap of the element.
-    await new Promise((resolve) => requestAnimationFrame(resolve));
-    const bitmap = await createImageBitmap(canvas);
-    const copy = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = copy.getContext('2d')!;
-    ctx.drawImage(bitmap, 0, 0);
     sink.dispose();
-    return { width: bitmap.width, height: bitmap.height, data: Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data) };
   }, GENERATED);
-  expect([out.width, out.height]).toEqual([640, 360]);
   const person = groundTruth(60).boxes.find((b) => b.class === 'person')!;
-  const midY = Math.round((person.y0 + person.y1) / 2);
-  const i = (midY * out.width + person.x0) * 4;
-  const hex = `#${out.data.slice(i, i + 3).map((v) => v.toString(16).padStart(2, '0')).join('')}`;
-  expect(hex).toBe(personColour);
+  const point = { x: person.x0, y: Math.round((person.y0 + person.y1) / 2) };
+  // The worker's last picture reaches the page's canvas on a later compositor frame: read until it is there.
+  const readPixel = () =>
+    page.evaluate(async ({ x, y }) => {
+      const canvas = document.getElementById('worker-canvas') as HTMLCanvasElement;
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      const bitmap = await createImageBitmap(canvas);
+      const copy = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = copy.getContext('2d')!;
+      ctx.drawImage(bitmap, 0, 0);
+      const [r, g, b] = ctx.getImageData(x, y, 1, 1).data;
+      return { size: `${bitmap.width}x${bitmap.height}`, hex: `#${[r!, g!, b!].map((v) => v.toString(16).padStart(2, '0')).join('')}` };
+    }, point);
+  await expect.poll(readPixel, { timeout: 30_000 }).toEqual({ size: '640x360', hex: personColour });
 });
