@@ -64,7 +64,10 @@ export interface PipelineBaseOptions {
   videoReference: VideoReference;
   /** In batch mode, seconds to wait for every source to have a frame before a round goes without them. Default: no limit. */
   batchCollectionTimeout?: number;
-  /** Frames buffered per source. Default 4 (each holds decoder or camera memory, so keep it small). */
+  /**
+   * Frames buffered per source. Default 4 for files, 1 for live sources: each holds decoder or camera memory, and
+   * a camera stalls when too many of its frames are held.
+   */
   bufferSize?: number;
   /** Default: 'WAIT' for files, 'ADAPTIVE_DROP_OLDEST' for live sources. */
   bufferFillingStrategy?: BufferFillingStrategy;
@@ -435,7 +438,7 @@ export class InferencePipeline<R = FramePredictions> {
         opened.source,
         opened.info,
         {
-          bufferSize: this.options.bufferSize ?? 4,
+          bufferSize: this.options.bufferSize,
           filling: this.options.bufferFillingStrategy,
           consumption: this.options.bufferConsumptionStrategy,
           maxFps: this.options.maxFps,

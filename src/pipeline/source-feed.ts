@@ -11,7 +11,8 @@ import type { Notify } from './frame-processor.ts';
 export type SourceState = 'NOT_STARTED' | 'INITIALISING' | 'RUNNING' | 'PAUSED' | 'MUTED' | 'TERMINATING' | 'ENDED' | 'ERROR';
 
 export interface SourceFeedOptions {
-  bufferSize: number;
+  /** Default: 4 for files, 1 for live sources. */
+  bufferSize?: number;
   filling?: BufferFillingStrategy;
   consumption?: BufferConsumptionStrategy;
   maxFps?: number;
@@ -67,7 +68,9 @@ export class SourceFeed {
       this.fileStride = Math.max(1, Math.round(this.info.fps / this.options.maxFps));
     }
     this.buffer = new FrameBuffer<GrabbedFrame>({
-      capacity: this.options.bufferSize,
+      // Live frames come from the camera's or decoder's small buffer pool: holding several of them stalls the
+      // source itself (seen with Chromium's capture), so a live source keeps just the newest one.
+      capacity: this.options.bufferSize ?? (live ? 1 : 4),
       filling: this.filling,
       consumption: this.consumption,
       live,
