@@ -5,7 +5,7 @@
  *
  * Options (all optional):
  *   --runs N              measured runs per contender (default 3); the table gives the median and min–max
- *   --frames N            frames timed per throughput run (default 30; 0 = the whole 60-frame file)
+ *   --frames N            frames timed per throughput run (default 20; 0 = the whole 60-frame file)
  *   --memory-minutes M    length of the live/memory run (default 0.5; the full check is 5)
  *   --threads N           WASM threads for the one-worker runs (default: the number of cores)
  *   --port N              Vite port (default 5201)
@@ -36,6 +36,13 @@ const HUB_ROOT = join(RESULTS, 'hub');
 const HUB_NAME = 'rfdetr-nano-shaped';
 const PEER_LIBRARY = '/node_modules/@huggingface/transformers/dist/transformers.min.js';
 const PEER_WASM = '/node_modules/@huggingface/transformers/node_modules/onnxruntime-web/dist/';
+/**
+ * Untimed first runs of the ceiling and the peer. framewise's span starts at its first prediction, so its timed
+ * frames are the session's runs 2…N+1: one warm-up run gives the others the same runs.
+ */
+const WARMUP_RUNS = 1;
+/** For the steady-state figures, the first timed frames/runs left out of every contender (the session warms up). */
+const STEADY_SKIP = 3;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -51,7 +58,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 3, frames: 30, memoryMinutes: 0.5, threads: os.cpus().length, port: 5201, skip: new Set(), verbose: false };
+  const options: Options = { runs: 3, frames: 20, memoryMinutes: 0.5, threads: os.cpus().length, port: 5201, skip: new Set(), verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [key, inline] = arg.split('=', 2) as [string, string | undefined];
@@ -271,6 +278,8 @@ interface StageSummary {
   roundTripMs: number;
   /** Worker idle between frames: result on the page → next frame sent (same worker). */
   idleGapMs: number;
+  /** Means of the same (they add up to the mean frame interval with one worker; medians need not). */
+  meanMs: { preprocess: number; inference: number; decode: number; messaging: number; idleGap: number };
 }
 
 /** Stage medians over several runs (the first frame of each run, which warms the session up, left out). */
@@ -287,6 +296,13 @@ function summariseStages(runs: StageSample[][], skipFirst = 1): StageSummary {
     }
   }
   return {
+    meanMs: {
+      preprocess: mean(s.map((x) => x.preprocessMs)),
+      inference: mean(s.map((x) => x.inferenceMs)),
+      decode: mean(s.map((x) => x.decodeMs)),
+      messaging: mean(s.map((x) => x.roundTripMs - x.preprocessMs - x.inferenceMs - x.decodeMs)),
+      idleGap: mean(gaps),
+    },
     idleGapMs: median(gaps),
     frames: s.length,
     preprocessMs: median(s.map((x) => x.preprocessMs)),
@@ -307,7 +323,7 @@ interface ThroughputRuns<R> {
 
 async function runCeiling(session: Session, workers: number, threads: number, frames: number): Promise<CeilingResult> {
   return inPage(session, (page) =>
-    call(page, 'ceiling', { modelUrl: `/${MODEL}`, tensorUrl: `/${TENSOR}`, inputSize: INPUT_SIZE, threads, workers, runs: Math.max(1, Math.ceil(frames / workers)), warmup: 2 }),
+    call(page, 'ceiling', { modelUrl: `/${MODEL}`, tensorUrl: `/${TENSOR}`, inputSize: INPUT_SIZE, threads, workers, runs: Math.max(1, Math.ceil(frames / workers)), warmup: WARMUP_RUNS }),
   );
 }
 
@@ -328,7 +344,7 @@ async function runPeer(session: Session, threads: number, frames: number): Promi
       modelName: HUB_NAME,
       videoUrl: `/${VIDEO}`,
       threads,
-      warmup: 2,
+      warmup: WARMUP_RUNS,
       maxFrames: frames,
       threshold: 0.4,
     }),
@@ -384,7 +400,8 @@ async function runLive(session: Session, workers: number, threads: number, minut
       await cdp.send('HeapProfiler.collectGarbage');
       const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; totalSize: number };
       step('measureUserAgentSpecificMemory');
-      const uaMemoryBytes = await call(page, 'measureMemory', 30_000);
+      // measureUserAgentSpecificMemory (page + workers) waits for a GC, up to ~20 s or more: only on long runs.
+      const uaMemoryBytes = minutes >= 2 ? await call(page, 'measureMemory', 90_000) : null;
       step('mark');
       return { ...(await call(page, 'liveMark')), cdpHeapUsed: heap.usedSize, uaMemoryBytes };
     };
@@ -569,6 +586,24 @@ async function main(): Promise<void> {
   const pairRatios = (a: number[], b: number[]) => a.slice(0, Math.min(a.length, b.length)).map((x, i) => x / b[i]!);
   const vsCeiling = spread(pairRatios(framewiseRuns.map((r) => r.fps), ceilingRuns.map((r) => r.fps)));
   const vsPeer = spread(pairRatios(framewiseRuns.map((r) => r.fps), peerRuns.map((r) => r.fps)));
+  // Steady state: the first STEADY_SKIP timed frames of every contender left out (session warm-up).
+  const steadyFps = (ms: number[]) => 1000 / mean(ms.slice(STEADY_SKIP));
+  const ceilingSteady = spread(ceilingRuns.map((r) => steadyFps(r.runMs)));
+  const framewiseSteady = spread(framewiseRuns.map((r) => steadyFps(r.intervalsMs)));
+  const peerSteady = spread(peerRuns.map((r) => steadyFps(r.callMs)));
+  const vsCeilingSteady = spread(pairRatios(framewiseSteady.values, ceilingSteady.values));
+  const vsPeerSteady = spread(pairRatios(framewiseSteady.values, peerSteady.values));
+  // Within each framewise run (immune to load drift between runs): the share of the frame interval that is not
+  // the worker's session.run, i.e. framewise's own overhead, on steady frames.
+  const ownOverhead = spread(
+    framewiseRuns.map((r) => {
+      const intervals = r.intervalsMs.slice(STEADY_SKIP);
+      const inference = r.stages.slice(1 + STEADY_SKIP).map((x) => x.inferenceMs);
+      return 1 - mean(inference) / mean(intervals);
+    }),
+  );
+  // Warm-up: framewise's first timed frames against the steady interval.
+  const warmupFrames = framewiseRuns.map((r) => r.intervalsMs.slice(0, STEADY_SKIP));
   const ceilingRunMs = median(ceilingRuns.flatMap((r) => r.runMs));
   const stages = summariseStages(framewiseRuns.map((r) => r.stages));
   const framewiseInterval = median(framewiseRuns.flatMap((r) => r.intervalsMs));
@@ -616,6 +651,17 @@ async function main(): Promise<void> {
       },
       peer: { fps: peerFps, callMs: peerCallMs, version: peerRuns[0]?.version, loadMs: median(peerRuns.map((r) => r.loadMs)) },
       ratios: { framewiseOverCeiling: vsCeiling, framewiseOverPeer: vsPeer },
+      steady: {
+        skip: STEADY_SKIP,
+        ceilingFps: ceilingSteady,
+        framewiseFps: framewiseSteady,
+        peerFps: peerSteady,
+        framewiseOverCeiling: vsCeilingSteady,
+        framewiseOverPeer: vsPeerSteady,
+      },
+      framewiseOwnOverhead: ownOverhead,
+      framewiseWarmupIntervalsMs: warmupFrames,
+      ceilingWarmupRunMs: ceilingRuns.map((r) => r.warmupMs),
       acrossCores: { ceiling: { oneByN: ceilingFps, nByOne: ceilingSplitFps }, framewise: { oneByN: framewiseFps, nByOne: framewiseSplitFps } },
     },
     live,
@@ -639,6 +685,12 @@ async function main(): Promise<void> {
     [`framewise: ${cores} workers × 1 thr`, fmtSpread(framewiseSplitFps, 3), ''],
     ['framewise ÷ ceiling', fmtSpread(vsCeiling, 3), `target ≥ 0.97: ${targets.framewiseVsCeiling.met ? 'met' : 'MISSED'}`],
     ['framewise ÷ transformers.js', fmtSpread(vsPeer, 2), `target ≥ 1.5: ${targets.framewiseVsPeer.met ? 'met' : 'MISSED'}`],
+    [`steady state (first ${STEADY_SKIP} timed frames left out): ceiling`, fmtSpread(ceilingSteady, 3), ''],
+    ['steady state: framewise', fmtSpread(framewiseSteady, 3), ''],
+    ['steady state: transformers.js', fmtSpread(peerSteady, 3), ''],
+    ['steady state: framewise ÷ ceiling', fmtSpread(vsCeilingSteady, 3), ''],
+    ['steady state: framewise ÷ transformers.js', fmtSpread(vsPeerSteady, 2), ''],
+    ['framewise overhead beyond session.run, same run', `${fmt(ownOverhead.median * 100, 1)}% (${fmt(ownOverhead.min * 100, 1)}–${fmt(ownOverhead.max * 100, 1)}%)`, 'share of the frame interval'],
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: [string, string, string]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -650,6 +702,7 @@ async function main(): Promise<void> {
   console.log(
     `framewise stages (median ms): preprocess ${fmt(stages.preprocessMs, 1)}, inference ${fmt(stages.inferenceMs, 1)}, decode ${fmt(stages.decodeMs, 1)}, transfer+messaging ${fmt(stages.messagingMs, 1)}; round trip ${fmt(stages.roundTripMs, 1)}; worker idle between frames ${fmt(stages.idleGapMs, 1)}; frame interval ${fmt(framewiseInterval, 1)}`,
   );
+  console.log(`framewise warm-up: first ${STEADY_SKIP} timed frame intervals ${warmupFrames.map((w) => w.map((x) => fmt(x, 0)).join('/')).join(', ')} ms against a steady ${fmt(1000 / framewiseSteady.median, 0)} ms`);
   console.log(`WASM across cores: ${targets.wasmAcrossCores.faster} is faster`);
   if (live) {
     console.log(

@@ -65,7 +65,10 @@ export interface CeilingRequest {
 
 export interface CeilingResult {
   fps: number;
+  /** Timed runs, all workers' concatenated. */
   runMs: number[];
+  /** The untimed first runs of each session. */
+  warmupMs: number[];
   loadMs: number;
   wallMs: number;
 }
@@ -79,12 +82,12 @@ export async function ceiling(request: CeilingRequest): Promise<CeilingResult> {
     await Promise.all(apis.map((api) => api.load({ modelBytes: model.slice(0), numThreads: request.threads, backend: 'wasm', tensor: tensor.slice(0), inputSize: request.inputSize })));
     const loadMs = performance.now() - t0;
     // Warm every worker up first, then start the timed loops together.
-    await Promise.all(apis.map((api) => api.loop(0, request.warmup)));
+    const warm = await Promise.all(apis.map((api) => api.loop(0, request.warmup)));
     const loops: RawLoopResult[] = await Promise.all(apis.map((api) => api.loop(request.runs, 0)));
     const start = Math.min(...loops.map((l) => l.startEpochMs));
     const end = Math.max(...loops.map((l) => l.endEpochMs));
     const wallMs = end - start;
-    return { fps: (request.runs * request.workers * 1000) / wallMs, runMs: loops.flatMap((l) => l.runMs), loadMs, wallMs };
+    return { fps: (request.runs * request.workers * 1000) / wallMs, runMs: loops.flatMap((l) => l.runMs), warmupMs: warm.flatMap((l) => l.warmupMs), loadMs, wallMs };
   } finally {
     await Promise.all(apis.map((api) => api.dispose().catch(() => undefined)));
     workers.forEach((w) => w.terminate());
@@ -366,9 +369,10 @@ export async function cameraProbe(seconds: number): Promise<{ fps: number; frame
     if (frames === 0) first = last;
     frames += 1;
   }
+  const settings = track.getSettings();
   await reader.cancel();
   track.stop();
-  return { fps: ((frames - 1) * 1000) / (last - first), frames, settings: track.getSettings() };
+  return { fps: ((frames - 1) * 1000) / (last - first), frames, settings };
 }
 
 /** The pipeline's buffered frame count for source 0, read through private fields (null if the internals moved). */

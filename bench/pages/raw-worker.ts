@@ -16,6 +16,8 @@ export interface RawLoadRequest {
 }
 
 export interface RawLoopResult {
+  /** Milliseconds of each untimed warm-up run. */
+  warmupMs: number[];
   /** Milliseconds of each `session.run` (output tensors disposed, as framewise does). */
   runMs: number[];
   /** Wall time of the whole loop, ms (performance.now() of this worker). */
@@ -55,7 +57,12 @@ class RawWorker {
       const outputs = await session.run({ [this.inputName]: new ort.Tensor('float32', input as Float32Array<ArrayBuffer>, [1, 3, this.size, this.size]) });
       for (const tensor of Object.values(outputs)) tensor.dispose();
     };
-    for (let i = 0; i < warmup; i++) await once();
+    const warmupMs: number[] = [];
+    for (let i = 0; i < warmup; i++) {
+      const t = performance.now();
+      await once();
+      warmupMs.push(performance.now() - t);
+    }
     const runMs: number[] = [];
     const startEpochMs = performance.timeOrigin + performance.now();
     const t0 = performance.now();
@@ -65,7 +72,7 @@ class RawWorker {
       runMs.push(performance.now() - t);
     }
     const totalMs = performance.now() - t0;
-    return { runMs, totalMs, startEpochMs, endEpochMs: performance.timeOrigin + performance.now() };
+    return { warmupMs, runMs, totalMs, startEpochMs, endEpochMs: performance.timeOrigin + performance.now() };
   }
 
   async dispose(): Promise<void> {

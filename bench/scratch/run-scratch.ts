@@ -13,6 +13,7 @@ await page.waitForFunction(() => document.title === 'ready');
 const what = process.argv[2] ?? 'idle';
 const r = await page.evaluate(([w]) => {
   const s = (window as any).scratch;
+  if (w === "mem") return (async () => { const f = (performance as any).measureUserAgentSpecificMemory; if (!f) return 'missing ' + crossOriginIsolated; const t = performance.now(); const r = await f.call(performance); return { ms: performance.now() - t, bytes: r.bytes, n: r.breakdown.length }; })();
   if (w === "custom") return (window as any).scratch2.customLive(15, 2000); return w === "idle" ? s.readCamera(10, 0) : w.startsWith('hold') ? s.readCamera(8, Number(w.slice(4))) : w.startsWith('copy') ? s.readCamera(8, -Number(w.slice(4))) : s.withWorker(15, Number(w));
 }, [what]);
 console.log(what, JSON.stringify(r));
