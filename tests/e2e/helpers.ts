@@ -1,6 +1,6 @@
 /** Shared helpers for the browser tests: open the harness, run a pipeline, compare with ground truth. */
 import { expect, type Page } from '@playwright/test';
-import { groundTruth } from '../fixtures/ground-truth.ts';
+import { FRAME_COUNT, groundTruth } from '../fixtures/ground-truth.ts';
 import type { Harness, RunRequest, RunResult } from './pages/harness.ts';
 
 export const HARNESS = '/tests/e2e/pages/harness.html';
@@ -31,4 +31,25 @@ export function expectMatchesGroundTruth(result: RunResult, tolerancePx = 2): vo
       }
     });
   }
+}
+
+/**
+ * Live sources (the fake webcam, a relayed camera) loop the fixture at their own pace, so a grabbed frame's
+ * position in the file is unknown: find the ground-truth frame its boxes match best, and return that worst edge
+ * error in pixels. Boxes must be sorted by class id.
+ */
+export function bestGroundTruthError(boxes: readonly { class: string; x: number; y: number; width: number; height: number }[]): number {
+  let best = Infinity;
+  for (let f = 1; f <= FRAME_COUNT; f++) {
+    const truth = groundTruth(f).boxes;
+    if (truth.length !== boxes.length || truth.some((t, i) => t.class !== boxes[i]!.class)) continue;
+    const error = Math.max(
+      ...truth.flatMap((t, i) => {
+        const b = boxes[i]!;
+        return [b.x - b.width / 2 - t.x0, b.y - b.height / 2 - t.y0, b.x + b.width / 2 - t.x1, b.y + b.height / 2 - t.y1].map(Math.abs);
+      }),
+    );
+    best = Math.min(best, error);
+  }
+  return best;
 }

@@ -1,23 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { FRAME_COUNT, groundTruth } from '../fixtures/ground-truth.ts';
-import { COLOUR_BOX, openHarness, runInPage } from './helpers.ts';
-
-/** The fake camera loops the Y4M at its own pace, so a grabbed frame's position in the file is unknown: find it. */
-function bestGroundTruthError(boxes: { class: string; x: number; y: number; width: number; height: number }[]): number {
-  let best = Infinity;
-  for (let f = 1; f <= FRAME_COUNT; f++) {
-    const truth = groundTruth(f).boxes;
-    if (truth.length !== boxes.length || truth.some((t, i) => t.class !== boxes[i]!.class)) continue;
-    const error = Math.max(
-      ...truth.flatMap((t, i) => {
-        const b = boxes[i]!;
-        return [b.x - b.width / 2 - t.x0, b.y - b.height / 2 - t.y0, b.x + b.width / 2 - t.x1, b.y + b.height / 2 - t.y1].map(Math.abs);
-      }),
-    );
-    best = Math.min(best, error);
-  }
-  return best;
-}
+import { COLOUR_BOX, bestGroundTruthError, openHarness, runInPage } from './helpers.ts';
 
 test('the fake webcam gives boxes within 2 px of a ground-truth frame on every processed frame', async ({ page, context }) => {
   await context.grantPermissions(['camera']);

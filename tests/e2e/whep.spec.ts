@@ -15,29 +15,11 @@ import { loopbackConfig } from '../../tools/relay/whep-session.ts';
 import { whepUrlForRtsp } from '../../src/sources/rtsp-relay.ts';
 import { parseRetryAfter, preferredReceiveCodecs } from '../../src/sources/whep-client.ts';
 import { backoffDelayMs } from '../../src/sources/whep-source.ts';
-import { FRAME_COUNT, groundTruth } from '../fixtures/ground-truth.ts';
 import { startRtspCamera, type RtspCamera } from '../fixtures/rtsp-camera.ts';
-import { COLOUR_BOX } from './helpers.ts';
+import { COLOUR_BOX, bestGroundTruthError } from './helpers.ts';
 import type { LiveRunRequest, LiveSnapshot, SeenPrediction, SourceRunRequest, SourceRunResult, StopResult, WhepHarness } from './pages/whep-harness.ts';
 
 const HARNESS = '/tests/e2e/pages/whep-harness.html';
-
-/** The relay copies H.264, so a decoded frame is exactly one of the file's: find which, and how far off the boxes are. */
-function bestGroundTruthError(boxes: SeenPrediction['boxes']): number {
-  let best = Infinity;
-  for (let f = 1; f <= FRAME_COUNT; f++) {
-    const truth = groundTruth(f).boxes;
-    if (truth.length !== boxes.length || truth.some((t, i) => t.class !== boxes[i]!.class)) continue;
-    const error = Math.max(
-      ...truth.flatMap((t, i) => {
-        const b = boxes[i]!;
-        return [b.x - b.width / 2 - t.x0, b.y - b.height / 2 - t.y0, b.x + b.width / 2 - t.x1, b.y + b.height / 2 - t.y1].map(Math.abs);
-      }),
-    );
-    best = Math.min(best, error);
-  }
-  return best;
-}
 
 async function openWhepHarness(page: Page): Promise<void> {
   // Camera and microphone permission make Chromium offer a plain 127.0.0.1 host candidate instead of mDNS only.
