@@ -39,6 +39,8 @@ export interface FeedSubscription {
  */
 const MAX_REPLAY_PACKETS = 4096;
 
+/** A started ffmpeg that has delivered no keyframe after this long is killed and restarted. */
+const START_STALL_MS = 8000;
 /** ffmpeg restarts after it exits: first after 1 s, doubling up to this, reset once packets flow again. */
 const MAX_RESTART_DELAY_MS = 10_000;
 
@@ -124,6 +126,14 @@ export class CameraFeed {
       ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', ffmpeg, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
       : spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.ffmpeg = child;
+    // An ffmpeg that connected but never delivers a keyframe (a camera still starting, a stuck RTSP session) does
+    // not exit by itself: kill it, so the exit handler restarts it.
+    const startWatchdog = setTimeout(() => {
+      if (this.ffmpeg !== child || this.stateValue === 'ready' || this.stateValue === 'stopped') return;
+      this.options.log(`${this.options.name}: no keyframe ${START_STALL_MS} ms after ffmpeg started; restarting it`);
+      child.kill('SIGKILL');
+    }, START_STALL_MS);
+    child.on('exit', () => clearTimeout(startWatchdog));
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-2000);
