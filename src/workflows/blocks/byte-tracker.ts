@@ -1,13 +1,15 @@
 /**
- * `roboflow_core/byte_tracker@v3`: ByteTrack per video, plus a per-video instance cache telling new instances
- * from ones already seen.
+ * `roboflow_core/byte_tracker@v1`, `@v2` and `@v3`: ByteTrack per video. v1 reads the video metadata from its
+ * `metadata` input, v2 and v3 from the image; v3 adds a per-video instance cache telling new instances from ones
+ * already seen. One implementation, three thin manifests.
  */
+import * as v from 'valibot';
 import { ByteTrack } from '../byte-track.ts';
 import { isDetections, selectDetections, type Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
-import type { BlockManifest } from './block.ts';
+import { isWorkflowImage, type BlockInstance, type BlockManifest, type PropertySpec, type VideoMetadata } from './block.ts';
 import { PerVideo } from './per-video.ts';
-import { integerFrom, zeroToOne } from './props.ts';
+import { integerFrom, numberIn, zeroToOne } from './props.ts';
 
 const TRACKED_KINDS = [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION, KIND.KEYPOINT_DETECTION_PREDICTION];
 
@@ -27,7 +29,79 @@ class InstanceCache {
   }
 }
 
-/** `roboflow_core/byte_tracker@v3`. */
+const tuning: Record<string, PropertySpec> = {
+  track_activation_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: zeroToOne, default: 0.25 },
+  lost_track_buffer: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 30 },
+  minimum_matching_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: zeroToOne, default: 0.8 },
+};
+
+/** The tracker shared by the three versions: `video` tells which per-video tracker runs. */
+function trackerInstance(version: 1 | 2 | 3): BlockInstance {
+  let state: { trackers: PerVideo<ByteTrack>; caches: PerVideo<InstanceCache> } | undefined;
+  return {
+    run(inputs, context) {
+      const detections = inputs.detections;
+      if (!isDetections(detections)) throw new TypeError('detections must be detections');
+      // v1 reads the metadata input; v2/v3 the image's metadata (the frame's, for the frame input).
+      let video: VideoMetadata = context.video;
+      if (version === 1 && typeof inputs.metadata === 'object' && inputs.metadata !== null) video = inputs.metadata as VideoMetadata;
+      if (version !== 1 && isWorkflowImage(inputs.image)) video = inputs.image.videoMetadata;
+      const frameRate = version === 1 && typeof inputs.frame_rate === 'number' ? inputs.frame_rate : video.fps || 0;
+      state ??= {
+        trackers: new PerVideo(
+          () =>
+            new ByteTrack({
+              trackActivationThreshold: inputs.track_activation_threshold as number,
+              lostTrackBuffer: inputs.lost_track_buffer as number,
+              minimumMatchingThreshold: inputs.minimum_matching_threshold as number,
+              minimumConsecutiveFrames: (inputs.minimum_consecutive_frames as number | undefined) ?? 1,
+              frameRate,
+            }),
+        ),
+        caches: new PerVideo(() => new InstanceCache((inputs.instances_cache_size as number | undefined) ?? 16384)),
+      };
+      const tracked: Detections = state.trackers.get(video.video_identifier).updateWithDetections(detections);
+      if (version !== 3) return { tracked_detections: tracked };
+      const cache = state.caches.get(video.video_identifier);
+      const fresh: number[] = [];
+      const seen: number[] = [];
+      tracked.trackerId!.forEach((id, i) => (cache.record(id) ? seen : fresh).push(i));
+      return { tracked_detections: tracked, new_instances: selectDetections(tracked, fresh), already_seen_instances: selectDetections(tracked, seen) };
+    },
+  };
+}
+
+/** `roboflow_core/byte_tracker@v1` (alias ByteTracker): `metadata` + `detections` (alias `predictions`), optional `frame_rate`. */
+export const ByteTrackerV1: BlockManifest = {
+  type: 'roboflow_core/byte_tracker@v1',
+  aliases: ['ByteTracker', 'byte_tracker@v1'],
+  description: 'ByteTrack (supervision): tracker ids for detections, per video (video metadata from the metadata input).',
+  properties: {
+    metadata: { kinds: [KIND.VIDEO_METADATA], required: true },
+    detections: { kinds: [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION], required: true, aliases: ['predictions'] },
+    ...tuning,
+    frame_rate: { kinds: [KIND.FLOAT, KIND.INTEGER], literal: v.nullable(numberIn(0, 1000)) },
+  },
+  outputs: () => [{ name: 'tracked_detections', kinds: [KIND.OBJECT_DETECTION_PREDICTION] }],
+  create: () => trackerInstance(1),
+};
+
+/** `roboflow_core/byte_tracker@v2`: `image` (its video metadata) + `detections`, `minimum_consecutive_frames`. */
+export const ByteTrackerV2: BlockManifest = {
+  type: 'roboflow_core/byte_tracker@v2',
+  aliases: ['byte_tracker@v2'],
+  description: 'ByteTrack (supervision): tracker ids for detections, per video (video metadata from the image).',
+  properties: {
+    image: { kinds: [KIND.IMAGE], required: true },
+    detections: { kinds: [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION], required: true },
+    ...tuning,
+    minimum_consecutive_frames: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
+  },
+  outputs: () => [{ name: 'tracked_detections', kinds: [KIND.OBJECT_DETECTION_PREDICTION] }],
+  create: () => trackerInstance(2),
+};
+
+/** `roboflow_core/byte_tracker@v3`: v2 plus `new_instances` / `already_seen_instances` (instance cache per video). */
 export const ByteTrackerV3: BlockManifest = {
   type: 'roboflow_core/byte_tracker@v3',
   aliases: ['byte_tracker@v3'],
@@ -35,9 +109,7 @@ export const ByteTrackerV3: BlockManifest = {
   properties: {
     image: { kinds: [KIND.IMAGE], required: true },
     detections: { kinds: TRACKED_KINDS, required: true },
-    track_activation_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: zeroToOne, default: 0.25 },
-    lost_track_buffer: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 30 },
-    minimum_matching_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: zeroToOne, default: 0.8 },
+    ...tuning,
     minimum_consecutive_frames: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
     instances_cache_size: { literal: integerFrom(1), default: 16384 },
   },
@@ -46,32 +118,5 @@ export const ByteTrackerV3: BlockManifest = {
     { name: 'new_instances', kinds: TRACKED_KINDS },
     { name: 'already_seen_instances', kinds: TRACKED_KINDS },
   ],
-  create: () => {
-    let settings: { trackers: PerVideo<ByteTrack>; caches: PerVideo<InstanceCache> } | undefined;
-    return {
-      run(inputs, { video }) {
-        const detections = inputs.detections;
-        if (!isDetections(detections)) throw new TypeError('detections must be detections');
-        settings ??= {
-          trackers: new PerVideo(
-            () =>
-              new ByteTrack({
-                trackActivationThreshold: inputs.track_activation_threshold as number,
-                lostTrackBuffer: inputs.lost_track_buffer as number,
-                minimumMatchingThreshold: inputs.minimum_matching_threshold as number,
-                minimumConsecutiveFrames: inputs.minimum_consecutive_frames as number,
-                frameRate: video.fps || 0,
-              }),
-          ),
-          caches: new PerVideo(() => new InstanceCache(inputs.instances_cache_size as number)),
-        };
-        const tracked: Detections = settings.trackers.get(video.video_identifier).updateWithDetections(detections);
-        const cache = settings.caches.get(video.video_identifier);
-        const fresh: number[] = [];
-        const seen: number[] = [];
-        tracked.trackerId!.forEach((id, i) => (cache.record(id) ? seen : fresh).push(i));
-        return { tracked_detections: tracked, new_instances: selectDetections(tracked, fresh), already_seen_instances: selectDetections(tracked, seen) };
-      },
-    };
-  },
+  create: () => trackerInstance(3),
 };

@@ -1,8 +1,8 @@
 /** Every block the engine knows, and lookup by identifier or alias. */
 import type { BlockManifest } from './block.ts';
-import { ByteTrackerV3 } from './byte-tracker.ts';
+import { ByteTrackerV1, ByteTrackerV2, ByteTrackerV3 } from './byte-tracker.ts';
 import { DetectionsFilterV1 } from './detections-filter.ts';
-import { LineCounterV2 } from './line-counter.ts';
+import { LineCounterV1, LineCounterV2 } from './line-counter.ts';
 import { MediapipeFaceDetectorV1 } from './mediapipe-face-detector.ts';
 import { ObjectDetectionModelV1, ObjectDetectionModelV2 } from './object-detection.ts';
 import { PropertyDefinitionV1 } from './property-definition.ts';
@@ -20,7 +20,10 @@ export const BLOCKS: readonly BlockManifest[] = [
   ObjectDetectionModelV1,
   ObjectDetectionModelV2,
   DetectionsFilterV1,
+  ByteTrackerV1,
+  ByteTrackerV2,
   ByteTrackerV3,
+  LineCounterV1,
   LineCounterV2,
   TimeInZoneV3,
   PropertyDefinitionV1,
