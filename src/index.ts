@@ -78,6 +78,8 @@ export {
   InvalidReferenceTargetError,
   ReferenceTypeError,
   ExecutionGraphStructureError,
+  StepInputDimensionalityError,
+  StepOutputLineageError,
   RuntimeInputError,
   StepExecutionError,
 } from './workflows/workflow-errors.ts';
@@ -93,7 +95,16 @@ export type {
   WorkflowJsonFieldOutput,
 } from './workflows/workflow-schema.ts';
 export type { VideoMetadata } from './workflows/blocks/block.ts';
-export { serializeDetections } from './workflows/detections.ts';
-export type { Detections, DetectionsData, DetectionsColumn, DetectionsKeypoints, SerializedDetection, SerializedDetections } from './workflows/detections.ts';
+export { serializeDetections, detectionsToRootCoordinates } from './workflows/detections.ts';
+export type {
+  Detections,
+  DetectionsData,
+  DetectionsColumn,
+  DetectionsKeypoints,
+  SerializedDetection,
+  SerializedDetections,
+  ImageOrigin,
+  CoordinatesOrigin,
+} from './workflows/detections.ts';
 export type { WorkflowResult, WorkflowOutputValue, Base64Image } from './workflows/serialize.ts';
 export type { ChromeTrace, TraceEvent } from './workflows/profiler.ts';

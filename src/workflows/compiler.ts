@@ -12,6 +12,8 @@ import {
   ExecutionGraphStructureError,
   InvalidReferenceTargetError,
   ReferenceTypeError,
+  StepInputDimensionalityError,
+  StepOutputLineageError,
   WorkflowError,
   WorkflowSyntaxError,
 } from './workflow-errors.ts';
@@ -53,6 +55,17 @@ export interface CompiledStep {
   outputs: readonly OutputSpec[];
   /** Steps this one reads from. */
   dependsOn: string[];
+  /**
+   * The level of nesting the step runs at: 0 when it reads only parameters, 1 for one value per frame, 2 for one
+   * value per crop of a frame (after a dynamic_crop step), and so on. The block runs once per element at that level.
+   */
+  dimensionality: number;
+  /** The nesting of its outputs: `dimensionality` plus the block's `outputDimensionalityOffset`. */
+  outputDimensionality: number;
+  /** The steps that added the levels above 1 to the outputs (crop steps), outermost first. */
+  lineage: string[];
+  /** Properties (or `property.key` of dict properties) fed with batches at `dimensionality`, as paths. */
+  batchInputs: string[][];
 }
 
 /** A compiled output. */
@@ -60,6 +73,8 @@ export interface CompiledOutput {
   name: string;
   selector: Selector;
   coordinatesSystem: 'own' | 'parent';
+  /** Nesting of the value: 1 one per frame, 2 a list per frame (one per crop), 0 a parameter. */
+  dimensionality: number;
 }
 
 /** A workflow ready to run: steps in topological order. */
@@ -274,8 +289,71 @@ function compileSteps(rawSteps: RawStep[], inputs: Map<string, CompiledInput>): 
       properties[property] = binding;
       if (binding.kind === 'literal') literals[property] = binding.value;
     }
-    return { name: step.name, type: step.manifest.type, manifest: step.manifest, properties, literals, outputs: stepOutputs.get(step.name)!, dependsOn: [...dependsOn] };
+    return {
+      name: step.name,
+      type: step.manifest.type,
+      manifest: step.manifest,
+      properties,
+      literals,
+      outputs: stepOutputs.get(step.name)!,
+      dependsOn: [...dependsOn],
+      dimensionality: 1,
+      outputDimensionality: 1,
+      lineage: [],
+      batchInputs: [],
+    };
   });
+}
+
+/** Dimensionality of what a selector reads: inputs are per frame (1) or scalars (0); step outputs as computed. */
+function selectorLevel(selector: Selector, inputs: Map<string, CompiledInput>, steps: Map<string, CompiledStep>): { dimensionality: number; lineage: string[] } {
+  if (selector.kind === 'input') return { dimensionality: inputs.get(selector.name)?.role === 'parameter' ? 0 : 1, lineage: [] };
+  const step = steps.get(selector.step);
+  return step ? { dimensionality: step.outputDimensionality, lineage: step.lineage } : { dimensionality: 1, lineage: [] };
+}
+
+const describeLevel = (dimensionality: number, lineage: string[]) =>
+  dimensionality <= 1 ? `level ${dimensionality} (${dimensionality === 0 ? 'a parameter' : 'one value per frame'})` : `level ${dimensionality} (one value per crop of ${lineage.map((l) => `"${l}"`).join(' → ')})`;
+
+/**
+ * Roboflow's dimensionality and lineage checks, in topological order: every batch input of a step must sit at the
+ * same level and come from the same chain of crops; the outputs sit one level deeper after a cropping block.
+ */
+function assignDimensionality(steps: CompiledStep[], inputs: Map<string, CompiledInput>): void {
+  const done = new Map<string, CompiledStep>();
+  for (const step of steps) {
+    const bindings: { path: string[]; raw: string; dimensionality: number; lineage: string[] }[] = [];
+    for (const [property, binding] of Object.entries(step.properties)) {
+      const entries: [string[], PropertyBinding][] = binding.kind === 'dict' ? Object.entries(binding.entries).map(([k, b]) => [[property, k], b]) : [[[property], binding]];
+      for (const [path, b] of entries) {
+        if (b.kind !== 'selector') continue;
+        const level = selectorLevel(b.selector, inputs, done);
+        if (level.dimensionality > 0) bindings.push({ path, raw: b.selector.raw, ...level });
+      }
+    }
+    const deepest = bindings.reduce((max, b) => Math.max(max, b.dimensionality), 0);
+    const reference = bindings.find((b) => b.dimensionality === deepest);
+    for (const b of bindings) {
+      if (b.dimensionality !== deepest) {
+        throw new StepInputDimensionalityError(
+          `the property reads data at ${describeLevel(b.dimensionality, b.lineage)} but "${reference!.path.join('.')}" (${reference!.raw}) at ${describeLevel(deepest, reference!.lineage)}; a block takes all its batch inputs at one level, so feed both from the same level (e.g. the crops and the predictions made on them)`,
+          { step: `"${step.name}"`, property: b.path.join('.'), value: b.raw },
+        );
+      }
+      if (b.lineage.join('/') !== reference!.lineage.join('/')) {
+        throw new StepOutputLineageError(
+          `the property reads crops of ${b.lineage.map((l) => `"${l}"`).join(' → ')} but "${reference!.path.join('.')}" (${reference!.raw}) crops of ${reference!.lineage.map((l) => `"${l}"`).join(' → ')}; their elements do not correspond one to one`,
+          { step: `"${step.name}"`, property: b.path.join('.'), value: b.raw },
+        );
+      }
+    }
+    const offset = step.manifest.outputDimensionalityOffset ?? 0;
+    step.dimensionality = deepest;
+    step.outputDimensionality = Math.max(deepest, offset > 0 ? 1 : 0) + offset;
+    step.lineage = offset > 0 ? [...(reference?.lineage ?? []), step.name] : (reference?.lineage ?? []);
+    step.batchInputs = deepest >= 2 ? bindings.map((b) => b.path) : [];
+    done.set(step.name, step);
+  }
 }
 
 function findSelectorOf(step: CompiledStep, dependency: string): { property: string; value: string } {
@@ -347,7 +425,8 @@ function compileOutputs(raw: unknown[], inputs: Map<string, CompiledInput>, step
         throw new ExecutionGraphStructureError(`step "${selector.step}" has no output "${selector.output}"; its outputs: ${step.outputs.map((o) => o.name).join(', ')}`, at);
       }
     }
-    return { name: output.name, selector, coordinatesSystem: output.coordinates_system ?? 'own' };
+    const dimensionality = selector.kind === 'input' ? (inputs.get(selector.name)!.role === 'parameter' ? 0 : 1) : stepsByName.get(selector.step)!.outputDimensionality;
+    return { name: output.name, selector, coordinatesSystem: output.coordinates_system ?? 'own', dimensionality };
   });
 }
 
@@ -362,6 +441,7 @@ export function compileWorkflow(specification: unknown, blocks: readonly BlockMa
     const inputsByName = new Map(inputs.map((i) => [i.name, i]));
     const rawSteps = checkStepEnvelopes(spec.steps as unknown[], blocks);
     const steps = topologicalOrder(compileSteps(rawSteps, inputsByName));
+    assignDimensionality(steps, inputsByName);
     const outputs = compileOutputs(spec.outputs as unknown[], inputsByName, steps);
     return { specification: spec as unknown as WorkflowSpecification, inputs, steps, outputs };
   } catch (error) {

@@ -27,7 +27,29 @@ export interface DetectionsKeypoints {
   names?: string[];
 }
 
-/** A set of detections in frame pixels. */
+/** Where an image lies inside another one (Roboflow's parent / root coordinates of a crop). */
+export interface ImageOrigin {
+  /** Id of the image cropped from (`parent_id` / `root_parent_id`). */
+  parentId: string;
+  /** Left edge of the crop in that image's pixels. */
+  offsetX: number;
+  /** Top edge of the crop in that image's pixels. */
+  offsetY: number;
+  /** Width of that image. */
+  width: number;
+  /** Height of that image. */
+  height: number;
+}
+
+/** The coordinates systems of a crop: its direct parent and the root image (the frame); equal for a first-level crop. */
+export interface CoordinatesOrigin {
+  /** The image the crop was taken from. */
+  parent: ImageOrigin;
+  /** The frame at the top of the chain of crops. */
+  root: ImageOrigin;
+}
+
+/** A set of detections in the pixels of the image they were made on (the frame, or a crop: see `origin`). */
 export interface Detections {
   /** `[x0, y0, x1, y1]` per detection, flattened (length 4n). */
   xyxy: Float32Array;
@@ -48,6 +70,8 @@ export interface Detections {
     /** Height in pixels. */
     height: number;
   };
+  /** Set when the detections were made on a crop: where the crop lies in its parent and in the frame. */
+  origin?: CoordinatesOrigin;
 }
 
 /** Number of detections. */
@@ -109,6 +133,7 @@ export function selectDetections(d: Detections, indices: readonly number[]): Det
     data,
     keypoints,
     image: { ...d.image },
+    origin: d.origin,
   };
 }
 
@@ -122,6 +147,31 @@ export function maskToIndices(mask: readonly boolean[]): number[] {
 /** A copy with a number column set (e.g. `time_in_zone`). */
 export function withColumn(d: Detections, key: string, values: Float64Array | string[]): Detections {
   return { ...d, data: { ...d.data, [key]: values } };
+}
+
+/** Shifts boxes (and keypoints) by `(dx, dy)`. */
+export function moveDetections(d: Detections, dx: number, dy: number): Detections {
+  const xyxy = Float32Array.from(d.xyxy, (v, i) => v + (i % 2 === 0 ? dx : dy));
+  const keypoints = d.keypoints ? { ...d.keypoints, xy: Float32Array.from(d.keypoints.xy, (v, i) => v + (i % 2 === 0 ? dx : dy)) } : undefined;
+  return { ...d, xyxy, keypoints };
+}
+
+/**
+ * Detections made on a crop, moved into the frame's coordinates (Roboflow's `sv_detections_to_root_coordinates`):
+ * boxes and keypoints shifted by the crop's offset in the frame, `image` the frame's size, `parent_id` the frame's
+ * id. Detections made on the frame come back as they are.
+ */
+export function detectionsToRootCoordinates(d: Detections): Detections {
+  if (!d.origin) return d;
+  const { root } = d.origin;
+  const moved = moveDetections(d, root.offsetX, root.offsetY);
+  const n = detectionsLength(d);
+  return {
+    ...moved,
+    data: { ...moved.data, parent_id: Array.from({ length: n }, () => root.parentId) },
+    image: { width: root.width, height: root.height },
+    origin: undefined,
+  };
 }
 
 /** Anchor positions, as supervision's `sv.Position`. */

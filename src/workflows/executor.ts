@@ -3,7 +3,8 @@
  * instance per step kept across frames (stateful blocks keep their state per video inside).
  */
 import * as v from 'valibot';
-import type { BlockInstance, BlockRuntime, VideoMetadata, WorkflowImageValue } from './blocks/block.ts';
+import { isWorkflowImage, type BlockInstance, type BlockRuntime, type VideoMetadata, type WorkflowImageValue } from './blocks/block.ts';
+import { detectionsToRootCoordinates, isDetections } from './detections.ts';
 import type { CompiledWorkflow, PropertyBinding } from './compiler.ts';
 import type { Selector } from './selectors.ts';
 import { RuntimeInputError, StepExecutionError, WorkflowError, describeValue } from './workflow-errors.ts';
@@ -76,6 +77,32 @@ function resolveParameters(compiled: CompiledWorkflow, options: ExecutorOptions)
   return values;
 }
 
+/** Applies `pick` to each outputs dict inside `nesting` levels of arrays (null elements stay null). */
+function project(value: unknown, nesting: number, pick: (outputs: Record<string, unknown>) => unknown): unknown {
+  if (nesting === 0) return value === undefined ? undefined : value === null ? null : pick(value as Record<string, unknown>);
+  return Array.isArray(value) ? value.map((v) => project(v, nesting - 1, pick)) : null;
+}
+
+function getPath(values: Record<string, unknown>, path: readonly string[]): unknown {
+  const first = values[path[0]!];
+  return path.length === 1 ? first : (first as Record<string, unknown> | undefined)?.[path[1]!];
+}
+
+function setPath(values: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
+  if (path.length === 1) return { ...values, [path[0]!]: value };
+  return { ...values, [path[0]!]: { ...(values[path[0]!] as Record<string, unknown>), [path[1]!]: value } };
+}
+
+/** `coordinates_system: parent`: detections made on crops move into the frame's coordinates, wherever they sit in the value. */
+function toParentCoordinates(value: unknown): unknown {
+  if (isDetections(value)) return detectionsToRootCoordinates(value);
+  if (Array.isArray(value)) return value.map(toParentCoordinates);
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !isWorkflowImage(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toParentCoordinates(v)]));
+  }
+  return value;
+}
+
 /** Runs a compiled workflow frame by frame. */
 export class WorkflowExecutor {
   private readonly instances = new Map<string, BlockInstance>();
@@ -92,7 +119,8 @@ export class WorkflowExecutor {
 
   /** Runs every step on one frame and returns the workflow's outputs (typed: detections, images, numbers). */
   async run(image: WorkflowImageValue, video: VideoMetadata): Promise<RawWorkflowOutputs> {
-    const results = new Map<string, Record<string, unknown>>();
+    // Per step: its outputs dict, nested in (dimensionality - 1) levels of arrays when it ran on crops.
+    const results = new Map<string, { nesting: number; value: unknown }>();
     const input = (name: string): unknown => {
       const found = this.compiled.inputs.find((i) => i.name === name);
       if (found?.role === 'image') return image;
@@ -101,9 +129,9 @@ export class WorkflowExecutor {
     };
     const select = (selector: Selector): unknown => {
       if (selector.kind === 'input') return input(selector.name);
-      const outputs = results.get(selector.step);
-      if (selector.kind === 'step_all') return outputs ? { ...outputs } : undefined;
-      return outputs?.[selector.output];
+      const stored = results.get(selector.step);
+      if (!stored) return undefined;
+      return project(stored.value, stored.nesting, (outputs) => (selector.kind === 'step_all' ? { ...outputs } : outputs[selector.output]));
     };
     const resolve = (binding: PropertyBinding): unknown => {
       if (binding.kind === 'literal') return binding.value;
@@ -113,19 +141,42 @@ export class WorkflowExecutor {
     for (const step of this.compiled.steps) {
       const inputs: Record<string, unknown> = {};
       for (const [property, binding] of Object.entries(step.properties)) inputs[property] = resolve(binding);
+      const instance = this.instances.get(step.name)!;
+      const context = { step: step.name, video, runtime: this.options.runtime };
+      const nesting = Math.max(step.dimensionality - 1, 0);
+      const runNested = async (depth: number, values: Record<string, unknown>): Promise<unknown> => {
+        // An element that does not exist (an empty crop) gives no outputs, as in the reference.
+        if (step.batchInputs.some((path) => getPath(values, path) == null)) return null;
+        if (depth === 0) return instance.run(values, context);
+        const lists = step.batchInputs.map((path) => getPath(values, path) as unknown[]);
+        const length = lists[0]!.length;
+        if (lists.some((l) => !Array.isArray(l) || l.length !== length)) {
+          throw new TypeError(`its batch inputs (${step.batchInputs.map((p) => p.join('.')).join(', ')}) do not have one element each per crop`);
+        }
+        const out: unknown[] = [];
+        for (let i = 0; i < length; i++) {
+          let element = values;
+          step.batchInputs.forEach((path, k) => (element = setPath(element, path, lists[k]![i])));
+          out.push(await runNested(depth - 1, element));
+        }
+        return out;
+      };
       const start = performance.now();
-      let outputs: Record<string, unknown>;
+      let outputs: unknown;
       try {
-        outputs = await this.instances.get(step.name)!.run(inputs, { step: step.name, video, runtime: this.options.runtime });
+        outputs = await runNested(nesting, inputs);
       } catch (error) {
         if (error instanceof WorkflowError) throw error;
         throw new StepExecutionError(`${step.type} failed on frame ${video.frame_number}: ${(error as Error)?.message ?? describeValue(error)}`, { step: `"${step.name}"`, property: 'run', value: video.frame_number }, { cause: error });
       }
       this.options.onStep?.(step.name, step.type, start, performance.now());
-      results.set(step.name, outputs);
+      results.set(step.name, { nesting, value: outputs });
     }
     const out: RawWorkflowOutputs = {};
-    for (const output of this.compiled.outputs) out[output.name] = select(output.selector);
+    for (const output of this.compiled.outputs) {
+      const value = select(output.selector);
+      out[output.name] = output.coordinatesSystem === 'parent' ? toParentCoordinates(value) : value;
+    }
     return out;
   }
 }

@@ -81,6 +81,20 @@ export class ExecutionGraphStructureError extends WorkflowError {
   override readonly name = 'ExecutionGraphStructureError';
 }
 
+/**
+ * A step's inputs come at different dimensionality levels: e.g. one property reads the frame (one value per frame)
+ * and another the output of a step that ran on crops (one value per crop). A block takes all its batch inputs at
+ * one level.
+ */
+export class StepInputDimensionalityError extends WorkflowError {
+  override readonly name = 'StepInputDimensionalityError';
+}
+
+/** A step mixes nested batches of different origins (e.g. the crops of two different crop steps). */
+export class StepOutputLineageError extends WorkflowError {
+  override readonly name = 'StepOutputLineageError';
+}
+
 /** An input has no value: a parameter without `default_value` that `workflowsParameters` does not supply. */
 export class RuntimeInputError extends WorkflowError {
   override readonly name = 'RuntimeInputError';
@@ -99,6 +113,8 @@ export const WORKFLOW_ERROR_CLASSES = {
   InvalidReferenceTargetError,
   ReferenceTypeError,
   ExecutionGraphStructureError,
+  StepInputDimensionalityError,
+  StepOutputLineageError,
   RuntimeInputError,
   StepExecutionError,
 } as const;

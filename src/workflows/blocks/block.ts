@@ -4,7 +4,7 @@
  */
 import type * as v from 'valibot';
 import type { ModelReference } from '../../models/model-spec.ts';
-import type { Detections } from '../detections.ts';
+import type { CoordinatesOrigin, Detections } from '../detections.ts';
 import type { Kind } from '../kinds.ts';
 
 /** The per-frame video metadata input (Roboflow's `VideoMetadata`). */
@@ -31,10 +31,12 @@ export interface WorkflowImageValue {
   source?: CanvasImageSource;
   width: number;
   height: number;
-  /** Identifier of the image (the frame's `parent_id`). */
+  /** Identifier of the image (the frame's `parent_id`; for a crop, the id of the detection it was cut around). */
   parentId: string;
   /** The metadata of the video the frame belongs to. */
   videoMetadata: VideoMetadata;
+  /** For a crop: where it lies in the image it was cut from and in the frame. Absent for the frame itself. */
+  origin?: CoordinatesOrigin;
 }
 
 /** Whether `value` is a {@link WorkflowImageValue}. */
@@ -112,6 +114,11 @@ export interface BlockManifest {
   properties: Readonly<Record<string, PropertySpec>>;
   /** The outputs, given the step's literal properties (some blocks' outputs depend on them). */
   outputs(literals: Readonly<Record<string, unknown>>): readonly OutputSpec[];
+  /**
+   * How many levels of nesting the outputs add to the inputs (Roboflow's `get_output_dimensionality_offset`):
+   * 1 for a block that outputs a list per input (dynamic_crop: one crop per detection). Default 0.
+   */
+  outputDimensionalityOffset?: 0 | 1;
   /** Checks across properties; throws WorkflowSyntaxError. */
   validate?(literals: Readonly<Record<string, unknown>>, step: string): void;
   /** The model a step needs loaded before the first frame (model blocks), given its `model_id` value. */

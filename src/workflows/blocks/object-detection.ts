@@ -57,13 +57,15 @@ function manifest(version: 1 | 2): BlockManifest {
         if (!isWorkflowImage(image)) throw new TypeError(`images must be an image, got ${typeof image}`);
         const reference = inputs.model_id as ModelReference;
         const inferenceId = runtime.newId();
-        const predictions = await runtime.detect(modelKey(reference), image as WorkflowImageValue, {
+        const detected = await runtime.detect(modelKey(reference), image as WorkflowImageValue, {
           confidence: inputs.confidence as number,
           iouThreshold: inputs.iou_threshold as number,
           maxDetections: inputs.max_detections as number,
           classAgnosticNms: inputs.class_agnostic_nms as boolean,
           classFilter: (inputs.class_filter as string[] | null | undefined) ?? undefined,
         });
+        // On a crop, the predictions remember where the crop lies (for coordinates_system: parent).
+        const predictions = image.origin ? { ...detected, origin: image.origin } : detected;
         const out: Record<string, unknown> = { inference_id: inferenceId, predictions };
         if (version === 2) out.model_id = modelIdText(reference);
         return out;

@@ -2,6 +2,7 @@
 import type { BlockManifest } from './block.ts';
 import { ByteTrackerV1, ByteTrackerV2, ByteTrackerV3 } from './byte-tracker.ts';
 import { DetectionsFilterV1 } from './detections-filter.ts';
+import { DynamicCropV1 } from './dynamic-crop.ts';
 import { LineCounterV1, LineCounterV2 } from './line-counter.ts';
 import { MediapipeFaceDetectorV1 } from './mediapipe-face-detector.ts';
 import { ObjectDetectionModelV1, ObjectDetectionModelV2 } from './object-detection.ts';
@@ -20,6 +21,7 @@ export const BLOCKS: readonly BlockManifest[] = [
   ObjectDetectionModelV1,
   ObjectDetectionModelV2,
   DetectionsFilterV1,
+  DynamicCropV1,
   ByteTrackerV1,
   ByteTrackerV2,
   ByteTrackerV3,
