@@ -258,3 +258,75 @@ test.describe('workflows: variants, registered workflows, errors', () => {
     expect(COLOUR_BOX_MODEL.url).toContain('colour-box');
   });
 });
+
+/** detect → crop around each box → detect again inside each crop; the second detection in own and parent coordinates. */
+function cropSpec(): Record<string, unknown> {
+  return {
+    version: '1.0',
+    inputs: [{ type: 'WorkflowImage', name: 'image' }],
+    steps: [
+      { type: 'ObjectDetectionModel', name: 'detect', image: '$inputs.image', model_id: COLOUR_BOX_MODEL },
+      { type: 'roboflow_core/dynamic_crop@v1', name: 'crop', images: '$inputs.image', predictions: '$steps.detect.predictions' },
+      { type: 'ObjectDetectionModel', name: 'detect_in_crop', images: '$steps.crop.crops', model_id: COLOUR_BOX_MODEL },
+    ],
+    outputs: [
+      { type: 'JsonField', name: 'frame', selector: '$steps.detect.predictions' },
+      { type: 'JsonField', name: 'own', selector: '$steps.detect_in_crop.predictions' },
+      { type: 'JsonField', name: 'parent', selector: '$steps.detect_in_crop.predictions', coordinates_system: 'parent' },
+      { type: 'JsonField', name: 'crops', selector: '$steps.crop.crops' },
+    ],
+  };
+}
+
+test.describe('workflows: dynamic_crop and coordinates_system', () => {
+  test.beforeEach(async ({ page }) => open(page));
+
+  test('detections made on crops come back in the frame\'s coordinates with parent, in the crop\'s with own', async ({ page }) => {
+    test.setTimeout(240_000);
+    const result = await run(page, { specification: cropSpec(), video: VIDEO });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(FRAME_COUNT);
+    let checked = 0;
+    for (const f of result.frames) {
+      const frame = f.outputs.frame as DetectionsJson;
+      const own = f.outputs.own as DetectionsJson[];
+      const parent = f.outputs.parent as DetectionsJson[];
+      const crops = f.outputs.crops as { bitmap: [number, number] }[];
+      expectBoxesMatch(f.frameId, frame.predictions);
+      // One crop (and one list of detections) per frame-level detection, in the same order.
+      expect(crops, `crops on frame ${f.frameId}`).toHaveLength(frame.predictions.length);
+      expect(own).toHaveLength(frame.predictions.length);
+      expect(parent).toHaveLength(frame.predictions.length);
+      frame.predictions.forEach((box, i) => {
+        const originX = Math.round(box.x - box.width / 2);
+        const originY = Math.round(box.y - box.height / 2);
+        const [cropW, cropH] = crops[i]!.bitmap;
+        expect(Math.abs(cropW - box.width), `crop width on frame ${f.frameId}`).toBeLessThanOrEqual(1);
+        expect(Math.abs(cropH - box.height), `crop height on frame ${f.frameId}`).toBeLessThanOrEqual(1);
+        expect(parent[i]!.predictions, `one detection inside crop ${i} on frame ${f.frameId}`).toHaveLength(1);
+        const p = parent[i]!.predictions[0]!;
+        const o = own[i]!.predictions[0]!;
+        expect(p.class).toBe(box.class);
+        expect(parent[i]!.image).toEqual({ width: 640, height: 360 });
+        expect(own[i]!.image).toEqual({ width: cropW, height: cropH });
+        // parent: the frame-level box within 2 px, edge by edge.
+        for (const [a, b] of [
+          [p.x - p.width / 2, box.x - box.width / 2],
+          [p.y - p.height / 2, box.y - box.height / 2],
+          [p.x + p.width / 2, box.x + box.width / 2],
+          [p.y + p.height / 2, box.y + box.height / 2],
+        ] as const) {
+          expect(Math.abs(a - b), `${box.class} on frame ${f.frameId}: parent ${JSON.stringify(p)} vs frame ${JSON.stringify(box)}`).toBeLessThanOrEqual(2);
+        }
+        // own: the same box, offset by the crop's origin.
+        expect(o.x).toBeCloseTo(p.x - originX, 3);
+        expect(o.y).toBeCloseTo(p.y - originY, 3);
+        expect(o.width).toBeCloseTo(p.width, 3);
+        expect(o.height).toBeCloseTo(p.height, 3);
+        expect(o.x - o.width / 2).toBeLessThan(3);
+        checked += 1;
+      });
+    }
+    expect(checked).toBeGreaterThan(120);
+  });
+});
