@@ -5,6 +5,10 @@ import { DetectionsFilterV1 } from './detections-filter.ts';
 import { DynamicCropV1 } from './dynamic-crop.ts';
 import { LineCounterV1, LineCounterV2 } from './line-counter.ts';
 import { MediapipeFaceDetectorV1 } from './mediapipe-face-detector.ts';
+import { MediapipeHandLandmarkerV1 } from './mediapipe-hand-landmarker.ts';
+import { MediapipeImageSegmenterV1 } from './mediapipe-image-segmenter.ts';
+import { MediapipeObjectDetectorV1 } from './mediapipe-object-detector.ts';
+import { MediapipePoseLandmarkerV1 } from './mediapipe-pose-landmarker.ts';
 import { ObjectDetectionModelV1, ObjectDetectionModelV2 } from './object-detection.ts';
 import { PropertyDefinitionV1 } from './property-definition.ts';
 import { TimeInZoneV3 } from './time-in-zone.ts';
@@ -35,6 +39,10 @@ export const BLOCKS: readonly BlockManifest[] = [
   PolygonZoneVisualizationV1,
   TraceVisualizationV1,
   MediapipeFaceDetectorV1,
+  MediapipePoseLandmarkerV1,
+  MediapipeHandLandmarkerV1,
+  MediapipeObjectDetectorV1,
+  MediapipeImageSegmenterV1,
 ];
 
 /** The block whose identifier or alias is `type` (`roboflow_core/` may be left out). */
