@@ -5,11 +5,11 @@
  *
  * Options (all optional):
  *   --runs N              measured runs per contender (default 3); the table gives the median and min–max
- *   --frames N            frames timed per throughput run (default 20; 0 = the whole 60-frame file)
+ *   --frames N            frames timed per throughput run (default 15; 0 = the whole 60-frame file)
  *   --memory-minutes M    length of the live/memory run (default 0.5; the full check is 5)
  *   --threads N           WASM threads for the one-worker runs (default: the number of cores)
  *   --port N              Vite port (default 5201)
- *   --skip a,b            skip sections: ceiling, framewise, peer, cores, live
+ *   --skip a,b            skip sections: ceiling, framewise, peer, cores, auto, live, live-adaptive
  *   --verbose             print the page's console (framewise status events)
  *
  * Writes bench/results/<timestamp>.json and bench/results/latest.json.
@@ -23,6 +23,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import type { Bench, CeilingResult, FramewiseResult, LiveMark, LiveSample, PeerResult, StageSample } from './pages/bench.ts';
+import type { BufferFillingStrategy } from '../src/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GENERATED = 'tests/fixtures/generated';
@@ -58,7 +59,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 3, frames: 20, memoryMinutes: 0.5, threads: os.cpus().length, port: 5201, skip: new Set(), verbose: false };
+  const options: Options = { runs: 3, frames: 15, memoryMinutes: 0.5, threads: os.cpus().length, port: 5201, skip: new Set(), verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [key, inline] = arg.split('=', 2) as [string, string | undefined];
@@ -327,7 +328,7 @@ async function runCeiling(session: Session, workers: number, threads: number, fr
   );
 }
 
-async function runFramewise(session: Session, workers: number, threads: number, frames: number): Promise<FramewiseResult> {
+async function runFramewise(session: Session, workers: number | 'auto', threads: number | undefined, frames: number): Promise<FramewiseResult> {
   return inPage(session, async (page) => {
     const result = await call(page, 'framewise', { modelUrl: `/${MODEL}`, videoUrl: `/${VIDEO}`, threads, workers, maxFrames: frames === 0 ? 0 : frames + 1 });
     if (result.error) throw new Error(`framewise run failed: ${result.error}`);
@@ -358,6 +359,8 @@ interface LiveReport {
   threading: string;
   /** The camera's pace read alone for 5 s before the run. */
   cameraAloneFps: number;
+  /** Camera pace while the reader keeps its last `hold` frames open (as CPU copies when `copy`). */
+  cameraHoldProbes: { hold: number; copy: boolean; fps: number }[];
   /** The camera track's own counters over the window (MediaStreamTrack.stats). */
   camera: { producedFps: number; delivered: number; discarded: number } | null;
   latencyMs: { p50: number; p95: number; max: number; firstThirdP50: number; lastThirdP50: number };
@@ -383,14 +386,24 @@ interface LiveReport {
   error?: string;
 }
 
-async function runLive(session: Session, workers: number, threads: number, minutes: number): Promise<LiveReport> {
+async function runLive(session: Session, workers: number, threads: number, minutes: number, bufferFillingStrategy?: BufferFillingStrategy): Promise<LiveReport> {
   const page = await openBench(session);
   const cdp = await session.context.newCDPSession(page);
   const warningsBefore = session.consoleWarnings.length;
+  const holdProbes: { hold: number; copy: boolean; fps: number }[] = [];
   try {
-    const probe = await call(page, 'cameraProbe', 5);
+    const probe = await call(page, 'cameraProbe', { seconds: 5 });
     console.log(`  live: the fake camera alone delivers ${fmt(probe.fps, 1)} fps (${probe.settings.width}×${probe.settings.height})`);
-    const started = await call(page, 'liveStart', { modelUrl: `/${MODEL}`, threads, workers });
+    {
+      // Does the capture pipeline stall while page code holds its frames? (framewise holds the in-flight frame's
+      // clone and the buffered frame.)
+      for (const [hold, copy] of [[1, false], [2, false], [3, true]] as const) {
+        const p = await call(page, 'cameraProbe', { seconds: 4, hold, copy });
+        holdProbes.push({ hold, copy, fps: p.fps });
+        console.log(`  live: reading the camera while holding the last ${hold} frame(s)${copy ? ' as CPU copies' : ''} open: ${fmt(p.fps, 1)} fps`);
+      }
+    }
+    const started = await call(page, 'liveStart', { modelUrl: `/${MODEL}`, threads, workers, bufferFillingStrategy });
     console.log(`  live: ${started.source}; ${started.threading}; first prediction after ${fmt(started.firstPredictionMs / 1000, 1)} s`);
     await sleep(5000); // settle: the first runs of a session are slower
     const t0 = Date.now();
@@ -440,6 +453,7 @@ async function runLive(session: Session, workers: number, threads: number, minut
       backend: started.backend,
       threading: started.threading,
       cameraAloneFps: probe.fps,
+      cameraHoldProbes: holdProbes,
       camera:
         start.camera && end.camera
           ? {
@@ -519,6 +533,8 @@ async function main(): Promise<void> {
   const loads: { section: string; run: number; load: number[] }[] = [];
   let environment: Awaited<ReturnType<Bench['environment']>> | undefined;
   let live: LiveReport | undefined;
+  let liveAdaptive: LiveReport | undefined;
+  let auto: FramewiseResult | undefined;
 
   try {
     environment = await inPage(session, (page) => call(page, 'environment'));
@@ -564,6 +580,19 @@ async function main(): Promise<void> {
       console.log(`  live run: fake webcam at 30 fps, ${options.memoryMinutes} min, 1 worker × ${threads} threads`);
       live = await runLive(session, 1, threads, options.memoryMinutes);
       loads.push({ section: 'live', run: 1, load: loadAverage() });
+    }
+    if (!options.skip.has('auto') && !options.skip.has('framewise')) {
+      // workers 'auto': the first run in this browser profile probes (1×N vs N×1) and remembers; this run reuses it.
+      await runFramewise(session, 'auto', undefined, 2);
+      auto = await runFramewise(session, 'auto', undefined, frames);
+      loads.push({ section: 'auto', run: 1, load: loadAverage() });
+      console.log(`  framewise workers 'auto': ${auto.threading}; ${fmt(auto.fps, 3)} fps over ${auto.frames} frames; probe ${JSON.stringify(auto.layout?.measured ?? [])}`);
+    }
+    if (!options.skip.has('live-adaptive') && !options.skip.has('live')) {
+      const minutes = Math.min(options.memoryMinutes, 1);
+      console.log(`  live run with the reference's ADAPTIVE_DROP_OLDEST instead of the default DROP_OLDEST: ${minutes} min`);
+      liveAdaptive = await runLive(session, 1, threads, minutes, 'ADAPTIVE_DROP_OLDEST');
+      loads.push({ section: 'live-adaptive', run: 1, load: loadAverage() });
     }
   } finally {
     await context.close().catch(() => undefined);
@@ -665,6 +694,8 @@ async function main(): Promise<void> {
       acrossCores: { ceiling: { oneByN: ceilingFps, nByOne: ceilingSplitFps }, framewise: { oneByN: framewiseFps, nByOne: framewiseSplitFps } },
     },
     live,
+    liveAdaptiveDropOldest: liveAdaptive,
+    workersAuto: auto && { fps: auto.fps, frames: auto.frames, threading: auto.threading, layout: auto.layout },
     targets,
     raw: { ceilingRuns, ceilingSplit, framewiseRuns, framewiseSplit, peerRuns },
   };
@@ -712,6 +743,12 @@ async function main(): Promise<void> {
       `memory: open VideoFrames ${live.memory.start.openFrames} → ${live.memory.end.openFrames} (after stop ${live.memory.openFramesAfterStop}; sink frames left open ${live.memory.sinkFramesLeftOpen}; GC-without-close warnings ${live.memory.gcWithoutCloseWarnings}); page heap ${fmt(live.memory.start.cdpHeapUsed / 2 ** 20, 1)} → ${fmt(live.memory.end.cdpHeapUsed / 2 ** 20, 1)} MiB (${fmt(live.memory.heapChange * 100, 1)}%); all-agent memory ${live.memory.start.uaMemoryBytes === null ? 'n/a' : fmt(live.memory.start.uaMemoryBytes / 2 ** 20, 1)} → ${live.memory.end.uaMemoryBytes === null ? 'n/a' : fmt(live.memory.end.uaMemoryBytes / 2 ** 20, 1)} MiB`,
     );
   }
+  if (liveAdaptive) {
+    console.log(
+      `live with ADAPTIVE_DROP_OLDEST (${fmt(liveAdaptive.seconds, 0)} s): latency p50 ${fmt(liveAdaptive.latencyMs.p50, 0)} ms, p95 ${fmt(liveAdaptive.latencyMs.p95, 0)} ms (÷ in-run inference ${fmt(liveAdaptive.latencyOverInference)}); processed ${liveAdaptive.processed}, dropped ${liveAdaptive.dropped}`,
+    );
+  }
+  if (auto) console.log(`workers 'auto' chose ${auto.threading}: ${fmt(auto.fps, 3)} fps`);
   console.log(`results: bench/results/${stamp}.json and bench/results/latest.json (${report.durationS} s)`);
 }
 

@@ -5,7 +5,7 @@
 import { framesSeen, openFrameCount } from './frame-tracker.ts';
 import * as Comlink from 'comlink';
 import { InferencePipeline } from '../../src/index.ts';
-import type { FrameMetadata, FramePredictions, StatusUpdate } from '../../src/index.ts';
+import type { BufferFillingStrategy, FrameMetadata, FramePredictions, StatusUpdate } from '../../src/index.ts';
 import { PoolWorker } from '../../src/inference/worker-pool.ts';
 import type { WorkerResult } from '../../src/inference/worker-protocol.ts';
 import type { RawLoopResult, RawWorkerApi } from './raw-worker.ts';
@@ -100,8 +100,9 @@ export async function ceiling(request: CeilingRequest): Promise<CeilingResult> {
 export interface FramewiseRequest {
   modelUrl: string;
   videoUrl: string;
-  threads: number;
-  workers: number;
+  /** Omitted with workers 'auto' (the library chooses). */
+  threads?: number;
+  workers: number | 'auto';
   /** Stop after this many predictions (0: the whole file). */
   maxFrames: number;
 }
@@ -118,6 +119,8 @@ export interface FramewiseResult {
   stages: StageSample[];
   backend: string;
   threading: string;
+  /** workers 'auto' only: the WORKER_LAYOUT event's payload. */
+  layout?: Record<string, unknown>;
   sinkFramesLeftOpen: number;
   error?: string;
 }
@@ -129,6 +132,7 @@ export async function framewise(request: FramewiseRequest): Promise<FramewiseRes
   stageLog = stages;
   let backend = '?';
   let threading = '?';
+  let layout: Record<string, unknown> | undefined;
   let previousImage: VideoFrame | undefined;
   let sinkFramesLeftOpen = 0;
   let pipeline: InferencePipeline | undefined;
@@ -149,6 +153,7 @@ export async function framewise(request: FramewiseRequest): Promise<FramewiseRes
       (s: StatusUpdate) => {
         if (s.eventType === 'BACKEND_SELECTED') backend = String(s.payload?.backend ?? s.message);
         if (s.eventType === 'THREADING') threading = s.message;
+        if (s.eventType === 'WORKER_LAYOUT') layout = s.payload;
         if (s.severity !== 'debug') console.log(`framewise ${s.severity} ${s.eventType}: ${s.message}`);
       },
     ],
@@ -174,6 +179,7 @@ export async function framewise(request: FramewiseRequest): Promise<FramewiseRes
     stages,
     backend,
     threading,
+    layout,
     sinkFramesLeftOpen,
     error,
   };
@@ -288,7 +294,11 @@ export interface LiveRequest {
   modelUrl: string;
   threads: number;
   workers: number;
+  /** The pipeline's bufferFillingStrategy (default: the library's default for live sources). */
+  bufferFillingStrategy?: BufferFillingStrategy;
 }
+
+type TrackProcessorCtor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => { readable: ReadableStream<VideoFrame> };
 
 export interface LiveSample {
   /** performance.now() at the sink call. */
@@ -350,29 +360,41 @@ function cameraStats(): TrackStats | null {
   return stats ? { totalFrames: stats.totalFrames, deliveredFrames: stats.deliveredFrames, discardedFrames: stats.discardedFrames } : null;
 }
 
-/** The fake camera's own pace with nothing else running: read frames for `seconds` and close them at once. */
-export async function cameraProbe(seconds: number): Promise<{ fps: number; frames: number; settings: MediaTrackSettings }> {
+/**
+ * The fake camera's own pace with nothing else running: read frames for `seconds`. `hold` keeps that many of the
+ * most recent frames open (0: close each at once); with `copy`, the held frames are CPU copies and the camera's own
+ * frames are closed at once. Shows whether the capture pipeline stalls while page code holds its frames.
+ */
+export async function cameraProbe(request: { seconds: number; hold?: number; copy?: boolean }): Promise<{ fps: number; frames: number; settings: MediaTrackSettings }> {
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 30 } } });
   const track = stream.getVideoTracks()[0]!;
-  type Processor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => { readable: ReadableStream<VideoFrame> };
-  const Processor = (globalThis as unknown as { MediaStreamTrackProcessor: Processor }).MediaStreamTrackProcessor;
+  const Processor = (globalThis as unknown as { MediaStreamTrackProcessor: TrackProcessorCtor }).MediaStreamTrackProcessor;
   const reader = new Processor({ track, maxBufferSize: 1 }).readable.getReader();
+  const held: VideoFrame[] = [];
   let frames = 0;
-  let first = 0;
-  let last = 0;
-  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  const end = t0 + request.seconds * 1000;
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), request.seconds * 1000));
   while (performance.now() < end) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    value.close();
-    last = performance.now();
-    if (frames === 0) first = last;
+    const next = await Promise.race([reader.read(), timeout]);
+    if (next === 'timeout' || next.done) break;
+    let frame = next.value;
+    if (request.copy) {
+      const buffer = new Uint8Array(frame.allocationSize());
+      const layout = await frame.copyTo(buffer);
+      const copy = new VideoFrame(buffer, { format: frame.format!, codedWidth: frame.codedWidth, codedHeight: frame.codedHeight, timestamp: frame.timestamp, layout });
+      frame.close();
+      frame = copy;
+    }
+    held.push(frame);
+    while (held.length > (request.hold ?? 0)) held.shift()!.close();
     frames += 1;
   }
   const settings = track.getSettings();
-  await reader.cancel();
+  held.forEach((f) => f.close());
+  await reader.cancel().catch(() => undefined);
   track.stop();
-  return { fps: ((frames - 1) * 1000) / (last - first), frames, settings };
+  return { fps: (frames * 1000) / (performance.now() - t0), frames, settings };
 }
 
 /** The pipeline's buffered frame count for source 0, read through private fields (null if the internals moved). */
@@ -406,6 +428,7 @@ export async function liveStart(request: LiveRequest): Promise<{ firstPrediction
   const pipeline = InferencePipeline.init({
     modelId: { url: request.modelUrl },
     videoReference: 0,
+    ...(request.bufferFillingStrategy ? { bufferFillingStrategy: request.bufferFillingStrategy } : {}),
     videoSourceProperties: { frameWidth: 640, frameHeight: 360, fps: 30 },
     backend: 'wasm',
     workers: request.workers,
@@ -464,7 +487,14 @@ export async function liveStop(): Promise<{ samples: LiveSample[]; captured: num
   live = undefined;
   stageLog = undefined;
   if (state.previousImage && state.previousImage.format !== null) state.sinkFramesLeftOpen += 1;
-  return { samples: state.samples, captured: state.captured, sinkFramesLeftOpen: state.sinkFramesLeftOpen, stages: state.stages, error, openFramesAfterStop: openFrameCount() };
+  return {
+    samples: state.samples,
+    captured: state.captured,
+    sinkFramesLeftOpen: state.sinkFramesLeftOpen,
+    stages: state.stages,
+    error,
+    openFramesAfterStop: openFrameCount(),
+  };
 }
 
 export async function measureMemory(timeoutMs: number): Promise<number | null> {

@@ -18,6 +18,7 @@ import { FpsMeter } from './fps-meter.ts';
 import { BUFFER_CONSUMPTION_STRATEGIES, BUFFER_FILLING_STRATEGIES, type BufferConsumptionStrategy, type BufferFillingStrategy } from './frame-buffer.ts';
 import { SourceFeed } from './source-feed.ts';
 import { PipelineWatchdog } from './watchdog.ts';
+import { detachFrame } from './detach-frame.ts';
 import type { FrameProcessor, Notify, ProcessingSlot } from './frame-processor.ts';
 import { ModelProcessor } from './model-processor.ts';
 import { Semaphore } from './semaphore.ts';
@@ -69,7 +70,7 @@ export interface PipelineBaseOptions {
    * a camera stalls when too many of its frames are held.
    */
   bufferSize?: number;
-  /** Default: 'WAIT' for files, 'ADAPTIVE_DROP_OLDEST' for live sources. */
+  /** Default: 'WAIT' for files, 'DROP_OLDEST' for live sources (the freshest frame waits). */
   bufferFillingStrategy?: BufferFillingStrategy;
   /** Default: 'LAZY' for files, 'EAGER' for live sources. */
   bufferConsumptionStrategy?: BufferConsumptionStrategy;
@@ -101,8 +102,12 @@ export interface InitModelOptions {
   maxDetections?: number;
   /** 'auto' (default) tries WebGPU and falls back to WASM; 'webgpu' and 'wasm' force one. */
   backend?: Backend;
-  /** Inference workers. Default 1. */
-  workers?: number;
+  /**
+   * Inference workers. Default 1. `'auto'` measures one worker with all cores' WASM threads against one
+   * single-threaded worker per core (up to 4) on the model, keeps the faster, and remembers the choice per model
+   * and machine in IndexedDB (`WORKER_LAYOUT` event). WebGPU always runs one worker.
+   */
+  workers?: number | 'auto';
   /** WASM threads per worker. Default: cores ÷ workers, at most 4, when cross-origin isolated; else 1. */
   threads?: number;
   /** Where onnxruntime-web's `.wasm`/`.mjs` files are served. Default: next to onnxruntime-web's module. */
@@ -208,6 +213,12 @@ function numberOption(path: string, value: number | undefined, fallback: number,
   return value;
 }
 
+function workersOption(value: number | 'auto' | undefined): number | 'auto' {
+  if (value === 'auto') return value;
+  if (typeof value === 'string') throw new TypeError(`workers must be an integer in [1, 16] or 'auto', got ${JSON.stringify(value)}`);
+  return numberOption('workers', value, 1, 1, 16, true);
+}
+
 function oneOf<T extends string>(path: string, value: T | undefined, valid: readonly T[]): T | undefined {
   if (value !== undefined && !valid.includes(value)) throw new TypeError(`${path} must be one of ${valid.join(', ')}, got ${JSON.stringify(value)}`);
   return value;
@@ -257,8 +268,9 @@ export class InferencePipeline<R = FramePredictions> {
     oneOf('bufferConsumptionStrategy', options.bufferConsumptionStrategy, BUFFER_CONSUMPTION_STRATEGIES);
     refs.forEach((reference) => this.slots.push({ sourceId: this.slots.length, reference, phase: 'opening', removed: new AbortController(), fps: new FpsMeter() }));
     this.handlers = [...(options.statusUpdateHandlers ?? [])];
-    // Rounds dispatched but not yet through the sink: one per processing slot plus one waiting for the sink.
-    this.roundsInFlight = new Semaphore(processor.concurrency + 1);
+    // Rounds dispatched but not yet through the sink: one per processing slot plus one waiting for the sink. The
+    // permits are added once the processor has started and knows its concurrency (`workers: 'auto'`).
+    this.roundsInFlight = new Semaphore(0);
     this.watchdog = new PipelineWatchdog(() =>
       this.slots.map((s) => ({ sourceId: s.sourceId, state: s.feed?.state ?? (s.phase === 'opening' ? 'INITIALISING' : 'ENDED'), droppedFrames: s.feed?.droppedFrames ?? 0 })),
     );
@@ -275,7 +287,7 @@ export class InferencePipeline<R = FramePredictions> {
     const processor = new ModelProcessor({
       modelId: options.modelId,
       backend: InferencePipeline.checkBackend(options.backend),
-      workers: numberOption('workers', options.workers, 1, 1, 16, true),
+      workers: workersOption(options.workers),
       threads: options.threads === undefined ? undefined : numberOption('threads', options.threads, 1, 1, 64, true),
       wasmPaths: options.wasmPaths,
       hubUrl: options.hubUrl,
@@ -402,6 +414,7 @@ export class InferencePipeline<R = FramePredictions> {
       // Sources open while the model loads.
       const opening = this.slots.map((slot) => this.openSlot(slot));
       await this.processor.start(this.notify);
+      for (let i = 0; i <= this.processor.concurrency; i++) this.roundsInFlight.release();
       if (!this.stopped.signal.aborted) {
         this.notify({ severity: 'info', eventType: 'PIPELINE_STARTED', message: 'pipeline started' });
         await this.schedule();
@@ -565,6 +578,12 @@ export class InferencePipeline<R = FramePredictions> {
   }
 
   private async runFrame(slot: SourceSlot, grabbed: GrabbedFrame, held?: ProcessingSlot): Promise<FrameResult<R>> {
+    const feed = slot.feed!;
+    if (!feed.info.comesFromVideoFile) {
+      // A live frame is in flight for a whole inference and then reaches the sink: hold a copy, not the camera's
+      // (or decoder's) own buffer, so the source keeps producing meanwhile (see detach-frame.ts).
+      grabbed = { ...grabbed, frame: await detachFrame(grabbed.frame, (error) => this.warnDetachFailed(slot.sourceId, error)) };
+    }
     const image = grabbed.frame.clone();
     const out: FrameResult<R> = { slot, grabbed, image, failed: false, dispatchedAt: 0, completedAt: 0 };
     let processing: ProcessingSlot;
@@ -576,7 +595,6 @@ export class InferencePipeline<R = FramePredictions> {
       if (!this.stopped.signal.aborted) this.fail(error instanceof Error ? error : new Error(describeError(error)));
       return out;
     }
-    const feed = slot.feed!;
     out.dispatchedAt = Date.now();
     this.notify({ severity: 'debug', eventType: 'INFERENCE_STARTED', sourceId: slot.sourceId, message: `frame ${grabbed.frameId} dispatched`, payload: { frame_id: grabbed.frameId } });
     try {
@@ -603,6 +621,18 @@ export class InferencePipeline<R = FramePredictions> {
       processing.release();
     }
     return out;
+  }
+
+  private detachWarned = false;
+  private warnDetachFailed(sourceId: number, error: unknown): void {
+    if (this.detachWarned) return;
+    this.detachWarned = true;
+    this.notify({
+      severity: 'warning',
+      eventType: 'FRAME_COPY_FAILED',
+      sourceId,
+      message: `could not copy a live frame out of the source's buffers (${describeError(error)}); processing the source's own frames, which may slow a camera down`,
+    });
   }
 
   private metadata(f: FrameResult<R>): FrameMetadata {

@@ -1,4 +1,5 @@
 /** Runs the detection model in a pool of inference workers. */
+import { startAutoPool } from '../inference/worker-layout.ts';
 import { WorkerPool } from '../inference/worker-pool.ts';
 import type { WorkerDecodeOptions } from '../inference/worker-protocol.ts';
 import { loadModel, type ModelProgress } from '../models/get-model.ts';
@@ -10,7 +11,8 @@ import type { Backend, FramePredictions } from './types.ts';
 export interface ModelProcessorOptions {
   modelId: ModelReference;
   backend: Backend;
-  workers: number;
+  /** A count, or 'auto' to measure 1×N threads against N×1 workers and keep the faster (worker-layout.ts). */
+  workers: number | 'auto';
   threads?: number;
   wasmPaths?: string;
   /** Roboflow API key (aliases resolve through Roboflow with it; `dataset/version` needs it). Never logged. */
@@ -49,12 +51,14 @@ function chooseThreads(workers: number, requested: number | undefined, notify: N
 
 export class ModelProcessor implements FrameProcessor {
   private pool?: WorkerPool;
-  readonly concurrency: number;
   /** Aborts a model download still in progress when the pipeline closes. */
   private readonly loading = new AbortController();
 
-  constructor(private readonly options: ModelProcessorOptions) {
-    this.concurrency = options.workers;
+  constructor(private readonly options: ModelProcessorOptions) {}
+
+  /** Workers running frames at once (known once started, for `workers: 'auto'`). */
+  get concurrency(): number {
+    return this.pool?.workers.length ?? (this.options.workers === 'auto' ? 1 : this.options.workers);
   }
 
   async start(notify: Notify): Promise<void> {
@@ -72,27 +76,46 @@ export class ModelProcessor implements FrameProcessor {
     });
     const spec = model.spec;
     if (this.loading.signal.aborted) return;
-    const numThreads = chooseThreads(o.workers, o.threads, notify);
-    const { pool, load } = await WorkerPool.create(
-      o.workers,
-      {
-        modelBytes: model.bytes,
-        modelLabel: spec.url,
-        inputSize: spec.inputSize,
-        classNames: spec.classNames,
-        mean: spec.mean,
-        std: spec.std,
-        resize: spec.resize,
-        staticCrop: spec.staticCrop,
-        padGrey: spec.padGrey,
-        backend: o.backend,
-        numThreads,
-        wasmPaths: o.wasmPaths,
-      },
-      o.modelLoadTimeoutMs,
-    ).catch((error: unknown) => {
+    const request = {
+      modelBytes: model.bytes,
+      modelLabel: spec.url,
+      inputSize: spec.inputSize,
+      classNames: spec.classNames,
+      mean: spec.mean,
+      std: spec.std,
+      resize: spec.resize,
+      staticCrop: spec.staticCrop,
+      padGrey: spec.padGrey,
+      backend: o.backend,
+      wasmPaths: o.wasmPaths,
+    };
+    const modelError = (error: unknown) => {
       throw error instanceof Error && error.name === 'ModelError' ? new ModelError(error.message) : error;
-    });
+    };
+    let started: Awaited<ReturnType<typeof WorkerPool.create>>;
+    if (o.workers === 'auto') {
+      const auto = await startAutoPool({
+        request,
+        modelSha256: model.sha256,
+        decode: o.decode,
+        modelLoadTimeoutMs: o.modelLoadTimeoutMs,
+        inferenceTimeoutMs: o.inferenceTimeoutMs,
+        threads: o.threads,
+      }).catch(modelError);
+      started = auto;
+      const { chosen, measured, fromCache, reason } = auto.decision;
+      notify({
+        severity: 'info',
+        eventType: 'WORKER_LAYOUT',
+        message: `workers 'auto': ${chosen.workers} worker(s) × ${chosen.threads} thread(s) (${reason})`,
+        payload: { chosen, measured, fromCache, reason },
+      });
+      if (auto.load.backend === 'wasm') chooseThreads(chosen.workers, chosen.threads, notify);
+    } else {
+      const numThreads = chooseThreads(o.workers, o.threads, notify);
+      started = await WorkerPool.create(o.workers, { ...request, numThreads }, o.modelLoadTimeoutMs).catch(modelError);
+    }
+    const { pool, load } = started;
     if (this.loading.signal.aborted) {
       await pool.close('the pipeline was terminated while the model loaded');
       return;

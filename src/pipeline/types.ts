@@ -138,9 +138,10 @@ export interface StatusUpdate {
 /**
  * The kind of a status event. Pipeline lifecycle (`PIPELINE_*`), model loading (`MODEL_*`), `BACKEND_SELECTED`
  * (which execution provider runs and why), `THREADING` (workers × WASM threads, or, as a warning, why WASM runs
- * single-threaded and which headers would help), sources (`SOURCE_*`, `VIDEO_CONSUMPTION_*`), per-frame debug
+ * single-threaded and which headers would help), `WORKER_LAYOUT` (what `workers: 'auto'` measured and chose), sources (`SOURCE_*`, `VIDEO_CONSUMPTION_*`), per-frame debug
  * events (`FRAME_*`, `INFERENCE_STARTED`/`_COMPLETED`) and problems (`INFERENCE_ERROR`, `SINK_ERROR`,
- * `INFERENCE_RESULTS_DISPATCHING_ERROR` when a sink throws).
+ * `INFERENCE_RESULTS_DISPATCHING_ERROR` when a sink throws, `FRAME_COPY_FAILED` when a live frame could not be
+ * copied out of its source's buffers).
  */
 export type StatusEventType =
   | 'PIPELINE_STARTING'
@@ -153,6 +154,7 @@ export type StatusEventType =
   | 'MODEL_CACHE_HIT'
   | 'BACKEND_SELECTED'
   | 'THREADING'
+  | 'WORKER_LAYOUT'
   | 'SOURCE_STARTED'
   | 'SOURCE_FALLBACK'
   | 'SOURCE_ENDED'
@@ -170,7 +172,8 @@ export type StatusEventType =
   | 'VIDEO_CONSUMPTION_FINISHED'
   | 'INFERENCE_STARTED'
   | 'INFERENCE_COMPLETED'
-  | 'INFERENCE_RESULTS_DISPATCHING_ERROR';
+  | 'INFERENCE_RESULTS_DISPATCHING_ERROR'
+  | 'FRAME_COPY_FAILED';
 
 /** Which part of the pipeline an event comes from (the reference's `context`). */
 export type StatusContext = 'inference_pipeline' | 'video_source' | 'video_consumer' | 'model' | 'sink';

@@ -48,6 +48,38 @@ test('two workers keep frame order and every frame', async ({ page }) => {
   expect(result.statuses.find((s) => s.eventType === 'THREADING')?.message).toContain('2 worker(s)');
 });
 
+test("workers 'auto' measures 1×N threads against N×1 workers, keeps the faster, and remembers it", async ({ page }) => {
+  const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency || 1, 4));
+  const first = await runInPage(page, { modelId: COLOUR_BOX, videoReference: `${GENERATED}/sample.mp4`, backend: 'wasm', workers: 'auto' });
+  expect(first.error).toBeUndefined();
+  expect(first.predictions.map((p) => p.frame_id)).toEqual(ALL_FRAME_IDS);
+  expectMatchesGroundTruth(first);
+  const layout = first.statuses.find((s) => s.eventType === 'WORKER_LAYOUT');
+  expect(layout, 'a WORKER_LAYOUT event').toBeDefined();
+  const payload = layout!.payload as { chosen: { workers: number; threads: number }; measured: { workers: number; threads: number; fps: number }[]; fromCache: boolean };
+  expect(payload.fromCache).toBe(false);
+  if (cores > 1) {
+    expect(payload.measured.map((m) => [m.workers, m.threads])).toEqual([
+      [1, cores],
+      [cores, 1],
+    ]);
+    for (const m of payload.measured) expect(m.fps).toBeGreaterThan(0);
+    const faster = payload.measured[1]!.fps > payload.measured[0]!.fps ? payload.measured[1]! : payload.measured[0]!;
+    expect(payload.chosen).toEqual({ workers: faster.workers, threads: faster.threads });
+  } else {
+    expect(payload.chosen).toEqual({ workers: 1, threads: 1 });
+  }
+  expect(first.statuses.find((s) => s.eventType === 'THREADING')?.message).toContain(`${payload.chosen.workers} worker(s) × ${payload.chosen.threads} WASM thread(s)`);
+
+  await page.reload();
+  await page.waitForFunction(() => document.title === 'harness ready');
+  const second = await runInPage(page, { modelId: COLOUR_BOX, videoReference: `${GENERATED}/sample.mp4`, backend: 'wasm', workers: 'auto', stopAfter: 3 });
+  expect(second.error).toBeUndefined();
+  const again = second.statuses.find((s) => s.eventType === 'WORKER_LAYOUT')!.payload as typeof payload;
+  expect(again.chosen).toEqual(payload.chosen);
+  expect(again.fromCache).toBe(cores > 1);
+});
+
 test('two sources each get their own source_id and all their frames', async ({ page }) => {
   const result = await runInPage(page, {
     modelId: COLOUR_BOX,

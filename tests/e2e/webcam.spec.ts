@@ -31,3 +31,20 @@ test('a denied webcam fails with a clear error through join() and a status event
   expect(result.error?.message).toMatch(/webcam 0: camera permission was denied/);
   expect(result.statuses.find((s) => s.eventType === 'SOURCE_ERROR')?.message).toMatch(/permission was denied/);
 });
+
+test('a live frame held through a long inference does not stall the camera (frames are copied out of its buffers)', async ({ page, context }) => {
+  await context.grantPermissions(['camera']);
+  await openHarness(page);
+  // Holding the in-flight frame and the buffered one as the camera's own frames stalled Chromium's capture to
+  // ~0.5 fps; with the in-flight frame copied, the camera keeps delivering while it is held.
+  const result = await page.evaluate(
+    () =>
+      (window as unknown as { harness: { liveKeepsCapturing(r: { frames: number; capMs: number }): Promise<{ capturedWhileHeld: number; leakedFrames: number; error?: string }> } }).harness.liveKeepsCapturing({
+        frames: 30,
+        capMs: 20_000,
+      }),
+  );
+  expect(result.error).toBeUndefined();
+  expect(result.capturedWhileHeld).toBeGreaterThanOrEqual(30);
+  expect(result.leakedFrames).toBe(0);
+});

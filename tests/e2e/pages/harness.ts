@@ -24,7 +24,8 @@ export interface RunResult {
   predictions: FramePredictions[];
   /** Batch mode: per sink call, the frame id of each source's entry (null where the source had none). */
   batches: (number | null)[][];
-  statuses: Omit<StatusUpdate, 'payload'>[];
+  /** Status events above debug; payloads are kept only for `WORKER_LAYOUT` (others may not be cloneable). */
+  statuses: (Omit<StatusUpdate, 'payload'> & { payload?: Record<string, unknown> })[];
   error?: { name: string; message: string };
   /** VideoFrames the test saw still open after join (should be 0). */
   leakedFrames: number;
@@ -78,8 +79,8 @@ async function run(request: RunRequest): Promise<RunResult> {
       ...options,
       videoReference: refs,
       statusUpdateHandlers: [
-        ({ payload: _p, ...s }: StatusUpdate) => {
-          if (s.severity !== 'debug') statuses.push(s);
+        ({ payload, ...s }: StatusUpdate) => {
+          if (s.severity !== 'debug') statuses.push(s.eventType === 'WORKER_LAYOUT' ? { ...s, payload } : s);
           if (s.eventType === 'SOURCE_ENDED' && s.sourceId !== undefined && waitingFor.delete(s.sourceId) && waitingFor.size === 0) void pipeline?.terminate();
         },
       ],
@@ -140,6 +141,45 @@ async function runCustomLogic(request: CustomLogicRequest): Promise<{ results: {
     return { results, error: (error as Error).message };
   }
   return { results };
+}
+
+/**
+ * A live source keeps delivering while a frame is held: onVideoFrame holds the first webcam frame until the source
+ * has captured `frames` more (or `capMs` passed, so a stalled camera can't hang the test), and reports the count.
+ */
+async function liveKeepsCapturing(request: { frames: number; capMs: number }): Promise<{ capturedWhileHeld: number; leakedFrames: number; error?: string }> {
+  let captured = 0;
+  let capturedWhileHeld = -1;
+  const kept: VideoFrame[] = [];
+  const pipeline = framewise.InferencePipeline.initWithCustomLogic({
+    videoReference: 0,
+    videoSourceProperties: { frameWidth: 640, frameHeight: 360, fps: 30 },
+    statusUpdateHandlers: [
+      (s) => {
+        if (s.eventType === 'FRAME_CAPTURED') captured += 1;
+      },
+    ],
+    onVideoFrame: async (frames) => {
+      if (capturedWhileHeld < 0) {
+        const from = captured;
+        const until = performance.now() + request.capMs;
+        while (captured - from < request.frames && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+        capturedWhileHeld = captured - from;
+      }
+      return frames.map((f) => f.frameId);
+    },
+    onPrediction: (_r, frame) => {
+      kept.push(frame.image);
+      if (capturedWhileHeld >= 0) void pipeline.terminate();
+    },
+  });
+  pipeline.start();
+  try {
+    await pipeline.join();
+  } catch (error) {
+    return { capturedWhileHeld, leakedFrames: countOpen(kept), error: (error as Error).message };
+  }
+  return { capturedWhileHeld, leakedFrames: countOpen(kept) };
 }
 
 export interface TensorRequest {
@@ -254,7 +294,7 @@ async function runControlled(request: ControlledRequest): Promise<{ processed: n
   return { processed, dropped };
 }
 
-const harness = { run, runCustomLogic, runTensor, runControlled, framewise };
+const harness = { run, runCustomLogic, runTensor, runControlled, liveKeepsCapturing, framewise };
 (window as unknown as { harness: typeof harness }).harness = harness;
 export type Harness = typeof harness;
 document.title = 'harness ready';

@@ -1,0 +1,177 @@
+/**
+ * `workers: 'auto'`: how the cores are split between inference workers, chosen by measurement.
+ *
+ * On WASM a machine's cores can run one worker with N threads (1×N: each frame finishes sooner) or N workers with
+ * one thread each (N×1: frames run side by side). Which gives more frames per second depends on the model and the
+ * machine (on a 2-core Xeon with the RF-DETR-Nano-shaped network, 2×1 gave 1.77 fps against 1.57 for 1×2), so
+ * 'auto' measures both on the actual model with a prepared tensor, keeps the faster pool (its workers are already
+ * loaded, so nothing is wasted but the other pool's load), and remembers the choice in IndexedDB per model file
+ * and core count, so later runs skip the probe.
+ *
+ * No probe runs when there is nothing to choose: WebGPU (one worker; the GPU serialises the work anyway), one
+ * core, or a page that isn't cross-origin isolated (WASM is single-threaded there, so N×1 is the only way to use
+ * the cores).
+ */
+import { createStore, get, set, type UseStore } from 'idb-keyval';
+import type { WorkerDecodeOptions, WorkerLoadRequest, WorkerLoadResult } from './worker-protocol.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+/** How the cores are split. */
+export interface WorkerLayout {
+  workers: number;
+  threads: number;
+}
+
+/** One measured layout. */
+export interface LayoutMeasurement extends WorkerLayout {
+  /** Frames per second of `session.run` + decode on a prepared tensor, all workers busy. */
+  fps: number;
+}
+
+/** What 'auto' decided and why (the `WORKER_LAYOUT` event's payload). */
+export interface LayoutDecision {
+  chosen: WorkerLayout;
+  /** The probe's measurements (the cached ones when `fromCache`); empty when nothing was measured. */
+  measured: LayoutMeasurement[];
+  fromCache: boolean;
+  /** Why this layout, in words. */
+  reason: string;
+}
+
+/** Most workers or threads 'auto' uses (more rarely helps a single model and costs memory per worker). */
+export const MAX_AUTO_PARALLELISM = 4;
+/** Timed runs per probe, after one warm-up run per worker. */
+const PROBE_RUNS = 3;
+
+const LAYOUT_DB = 'framewise-worker-layouts';
+let layoutStore: UseStore | undefined;
+function store(): UseStore {
+  layoutStore ??= createStore(LAYOUT_DB, 'layouts');
+  return layoutStore;
+}
+
+interface StoredDecision {
+  chosen: WorkerLayout;
+  measured: LayoutMeasurement[];
+  decidedAt: number;
+}
+
+function layoutKey(modelSha256: string, cores: number): string {
+  return `v1|${modelSha256}|cores=${cores}|${navigator.userAgent}`;
+}
+
+/** The remembered choice for this model file on this machine, if any (IndexedDB problems read as "none"). */
+export async function rememberedLayout(modelSha256: string, cores: number): Promise<StoredDecision | undefined> {
+  try {
+    return await get<StoredDecision>(layoutKey(modelSha256, cores), store());
+  } catch {
+    return undefined;
+  }
+}
+
+async function remember(modelSha256: string, cores: number, decision: StoredDecision): Promise<void> {
+  try {
+    await set(layoutKey(modelSha256, cores), decision, store());
+  } catch {
+    // Best effort: without IndexedDB the next run probes again.
+  }
+}
+
+/** Throughput of `pool` with every worker busy: one warm-up run each, then `runs` timed runs spread over them. */
+export async function measurePool(pool: WorkerPool, inputSize: number, decode: WorkerDecodeOptions, timeoutMs: number, runs = PROBE_RUNS): Promise<number> {
+  const tensor = new Float32Array(3 * inputSize * inputSize).fill(0.5);
+  const once = (index: number) => pool.workers[index]!.inferTensor(tensor, inputSize, inputSize, decode, timeoutMs);
+  await Promise.all(pool.workers.map((_, i) => once(i)));
+  const perWorker = Math.max(1, Math.ceil(runs / pool.workers.length));
+  const started = performance.now();
+  await Promise.all(
+    pool.workers.map(async (_, i) => {
+      for (let r = 0; r < perWorker; r++) await once(i);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return (perWorker * pool.workers.length) / seconds;
+}
+
+export interface AutoLayoutInput {
+  request: Omit<WorkerLoadRequest, 'numThreads'>;
+  modelSha256: string;
+  decode: WorkerDecodeOptions;
+  modelLoadTimeoutMs: number;
+  inferenceTimeoutMs: number;
+  /** Threads the user fixed per worker, if any: then only the worker count is chosen. */
+  threads?: number;
+}
+
+/**
+ * Starts the worker pool for `workers: 'auto'`: loads one worker with all (≤ 4) cores' threads, and, on WASM with
+ * a choice to make, measures it against N single-threaded workers (or reuses the remembered choice), keeping
+ * the faster pool. The other pool is disposed. On failure every worker started here is stopped.
+ */
+export async function startAutoPool(input: AutoLayoutInput): Promise<{ pool: WorkerPool; load: WorkerLoadResult; decision: LayoutDecision }> {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  const n = Math.min(cores, MAX_AUTO_PARALLELISM);
+  const create = (layout: WorkerLayout) => WorkerPool.create(layout.workers, { ...input.request, numThreads: layout.threads }, input.modelLoadTimeoutMs);
+
+  if (input.threads !== undefined) {
+    const layout = { workers: Math.max(1, Math.min(MAX_AUTO_PARALLELISM, Math.floor(cores / input.threads))), threads: input.threads };
+    const started = await create(layout);
+    return { ...started, decision: { chosen: layout, measured: [], fromCache: false, reason: `threads fixed at ${input.threads}: ${cores} core(s) ÷ ${input.threads}` } };
+  }
+  const wide: WorkerLayout = { workers: 1, threads: isolated ? n : 1 };
+  const split: WorkerLayout = { workers: n, threads: 1 };
+  if (input.request.backend === 'webgpu') {
+    const started = await create({ workers: 1, threads: 1 });
+    return { ...started, decision: { chosen: { workers: 1, threads: 1 }, measured: [], fromCache: false, reason: 'WebGPU runs one worker: the GPU serialises the work' } };
+  }
+  const remembered = isolated && n > 1 ? await rememberedLayout(input.modelSha256, cores) : undefined;
+  const rememberedReason = remembered && `remembered for this model and machine (measured ${describe(remembered.measured)})`;
+  if (remembered && input.request.backend === 'wasm' && [wide, split].some((l) => l.workers === remembered.chosen.workers && l.threads === remembered.chosen.threads)) {
+    const chosen = remembered.chosen.workers === 1 ? wide : split;
+    const started = await create(chosen);
+    return { ...started, decision: { chosen, measured: remembered.measured, fromCache: true, reason: rememberedReason! } };
+  }
+  const first = await create(wide);
+  if (first.load.backend === 'webgpu') {
+    return { ...first, decision: { chosen: wide, measured: [], fromCache: false, reason: 'WebGPU runs one worker: the GPU serialises the work' } };
+  }
+  if (n === 1) return { ...first, decision: { chosen: wide, measured: [], fromCache: false, reason: 'one core' } };
+  const startSplit = async (reason: string, measured: LayoutMeasurement[], fromCache: boolean) => {
+    await first.pool.close('worker layout: another layout was chosen');
+    const second = await create(split);
+    return { ...second, decision: { chosen: split, measured, fromCache, reason } };
+  };
+  if (!isolated) {
+    return startSplit(`the page is not cross-origin isolated, so WASM is single-threaded: ${n} workers × 1 thread use the cores`, [], false);
+  }
+
+  if (remembered && [wide, split].some((l) => l.workers === remembered.chosen.workers && l.threads === remembered.chosen.threads)) {
+    if (remembered.chosen.workers === 1) return { ...first, decision: { chosen: wide, measured: remembered.measured, fromCache: true, reason: rememberedReason! } };
+    return startSplit(rememberedReason!, remembered.measured, true);
+  }
+
+  let second: Awaited<ReturnType<typeof create>> | undefined;
+  try {
+    const wideFps = await measurePool(first.pool, first.load.inputSize, input.decode, input.inferenceTimeoutMs);
+    second = await create(split);
+    const splitFps = await measurePool(second.pool, first.load.inputSize, input.decode, input.inferenceTimeoutMs);
+    const measured: LayoutMeasurement[] = [
+      { ...wide, fps: wideFps },
+      { ...split, fps: splitFps },
+    ];
+    const splitWins = splitFps > wideFps;
+    await (splitWins ? first.pool : second.pool).close('worker layout: another layout was chosen');
+    const kept = splitWins ? second : first;
+    const chosen = splitWins ? split : wide;
+    await remember(input.modelSha256, cores, { chosen, measured, decidedAt: Date.now() });
+    return { ...kept, decision: { chosen, measured, fromCache: false, reason: `measured ${describe(measured)}` } };
+  } catch (error) {
+    await Promise.allSettled([first.pool.close('worker layout probe failed'), second?.pool.close('worker layout probe failed')]);
+    throw error;
+  }
+}
+
+function describe(measured: LayoutMeasurement[]): string {
+  return measured.map((m) => `${m.workers}×${m.threads}: ${m.fps.toFixed(2)} fps`).join(', ');
+}
