@@ -13,7 +13,7 @@ import { WorkflowProfiler } from '../workflows/profiler.ts';
 import { fetchRegisteredWorkflow } from '../workflows/registered-workflow.ts';
 import type { WorkflowResult } from '../workflows/serialize.ts';
 import { RuntimeInputError, deserializeWorkflowError } from '../workflows/workflow-errors.ts';
-import type { WorkflowWorkerApi, WorkflowWorkerFrameResult, WorkflowWorkerLoadResult } from '../workflows/workflow-worker.ts';
+import type { WorkflowWorkerApi, WorkflowWorkerFrameResult, WorkflowWorkerLoadResult, WorkflowWorkerUpdateResult } from '../workflows/workflow-worker.ts';
 import { ModelError, WorkerError, describeError } from './errors.ts';
 import { FpsMeter } from './fps-meter.ts';
 import type { FrameProcessor, Notify, ProcessingSlot } from './frame-processor.ts';
@@ -68,10 +68,10 @@ function requiredModels(compiled: CompiledWorkflow, parameters: Record<string, u
     else if (binding?.kind === 'selector' && binding.selector.kind === 'input') {
       const input = compiled.inputs.find((i) => i.name === (binding.selector as { name: string }).name);
       value = input && Object.prototype.hasOwnProperty.call(parameters, input.name) ? parameters[input.name] : input?.defaultValue;
-    }
+    } else if (binding?.kind === 'selector') continue; // a step output: known per frame, loaded on demand in the worker
     const reference = step.manifest.modelOf({ model_id: value });
     if (reference === undefined || (typeof reference !== 'string' && typeof reference !== 'object')) {
-      throw new RuntimeInputError('model_id must be known before the first frame: a literal or a workflow parameter', { step: `"${step.name}"`, property: 'model_id', value });
+      throw new RuntimeInputError('model_id must be a model id or { url }: a literal, a workflow parameter or a step output', { step: `"${step.name}"`, property: 'model_id', value });
     }
     found.set(modelKey(reference), reference);
   }
@@ -94,6 +94,7 @@ export class WorkflowProcessor implements FrameProcessor {
   private readonly pending = new Set<(error: Error) => void>();
   private readonly loading = new AbortController();
   private readonly fps = new Map<number, FpsMeter>();
+  private notify?: Notify;
   /** Step timings of the last frames (when profiling). */
   readonly profiler: WorkflowProfiler;
 
@@ -111,7 +112,7 @@ export class WorkflowProcessor implements FrameProcessor {
     const compiled = checkWorkflow(specification, o.parameters, o.imageInputName, o.videoMetadataInputName);
     const models: WorkflowModelLoad[] = [];
     const transfer: ArrayBuffer[] = [];
-    for (const reference of requiredModels(compiled, o.parameters)) {
+    const fetchModel = async (reference: ModelReference): Promise<WorkflowModelLoad> => {
       const model = await loadModel(reference, {
         apiKey: o.apiKey,
         apiUrl: o.apiUrl,
@@ -123,9 +124,19 @@ export class WorkflowProcessor implements FrameProcessor {
         onStatus: ({ timestamp: _t, ...update }) => notify(update),
       });
       const s = model.spec;
-      models.push({ key: modelKey(reference), bytes: model.bytes, label: s.url, inputSize: s.inputSize, classNames: s.classNames, mean: s.mean, std: s.std, resize: s.resize, staticCrop: s.staticCrop, padGrey: s.padGrey });
+      return { key: modelKey(reference), bytes: model.bytes, label: s.url, inputSize: s.inputSize, classNames: s.classNames, mean: s.mean, std: s.std, resize: s.resize, staticCrop: s.staticCrop, padGrey: s.padGrey };
+    };
+    for (const reference of requiredModels(compiled, o.parameters)) {
+      const model = await fetchModel(reference);
+      models.push(model);
       transfer.push(model.bytes);
     }
+    // Models a step names after the first frame (model_id fed by a step output or an updated parameter).
+    const loader = Comlink.proxy(async (reference: ModelReference): Promise<WorkflowModelLoad> => {
+      const model = await fetchModel(reference);
+      return Comlink.transfer(model, [model.bytes]);
+    });
+    this.notify = notify;
     if (this.loading.signal.aborted) return;
     this.worker = new Worker(new URL('../workflows/workflow-worker.ts', import.meta.url), { type: 'module', name: 'framewise-workflow' });
     this.api = Comlink.wrap<WorkflowWorkerApi>(this.worker);
@@ -152,6 +163,7 @@ export class WorkflowProcessor implements FrameProcessor {
           },
           transfer,
         ),
+        loader,
       ),
     ).catch((error: unknown) => {
       throw error instanceof Error && error.name === 'ModelError' ? new ModelError(error.message) : error;
@@ -226,12 +238,24 @@ export class WorkflowProcessor implements FrameProcessor {
           throw new WorkerError(this.deadReason);
         }
         const result = await this.guard<WorkflowWorkerFrameResult>('a frame', this.options.inferenceTimeoutMs, () => api.run(Comlink.transfer(frame, [frame as unknown as Transferable]), video));
+        for (const m of result.models ?? []) {
+          const released = m.released.length ? `; released ${m.released.map((r) => r.label).join(', ')}` : '';
+          this.notify?.({ severity: 'info', eventType: 'MODEL_LOADED', context: 'model', message: `workflow model loaded on demand: ${m.label} on ${m.backend}${released}`, payload: { onDemand: true, key: m.key, backend: m.backend, released: m.released.map((r) => r.key) } });
+        }
         if (!result.ok) throw deserializeWorkflowError(result.error);
         if (result.profile) this.profiler.add({ videoIdentifier: video.video_identifier, frameNumber: video.frame_number, steps: result.profile });
         return result.outputs;
       },
       release: () => this.turn.release(),
     };
+  }
+
+  /** Changes workflow parameter values from the next frame on; throws the typed workflow error when one does not fit. */
+  async updateParameters(values: Record<string, unknown>): Promise<void> {
+    const api = this.api;
+    if (!api) throw new ModelError('the workflow is not loaded');
+    const result = await this.guard<WorkflowWorkerUpdateResult>('updateParameters', this.options.inferenceTimeoutMs, () => api.updateParameters(values));
+    if (!result.ok) throw deserializeWorkflowError(result.error);
   }
 
   async close(): Promise<void> {

@@ -106,15 +106,28 @@ function toParentCoordinates(value: unknown): unknown {
 /** Runs a compiled workflow frame by frame. */
 export class WorkflowExecutor {
   private readonly instances = new Map<string, BlockInstance>();
-  private readonly parameters: Map<string, unknown>;
+  private parameters: Map<string, unknown>;
+  private given: Readonly<Record<string, unknown>>;
 
   /** Throws {@link RuntimeInputError} when an input can have no value. */
   constructor(
     readonly compiled: CompiledWorkflow,
     private readonly options: ExecutorOptions,
   ) {
+    this.given = options.parameters ?? {};
     this.parameters = resolveParameters(compiled, options);
     for (const step of compiled.steps) this.instances.set(step.name, step.manifest.create(step.name));
+  }
+
+  /**
+   * Changes parameter values from the next frame on (the others keep theirs). Checked as at construction: throws
+   * {@link RuntimeInputError} naming the step and property a value does not fit, and then nothing changes. A
+   * `model_id` parameter naming a new model makes the model step load it on its next frame.
+   */
+  updateParameters(values: Readonly<Record<string, unknown>>): void {
+    const given = { ...this.given, ...values };
+    this.parameters = resolveParameters(this.compiled, { ...this.options, parameters: given });
+    this.given = given;
   }
 
   /** Runs every step on one frame and returns the workflow's outputs (typed: detections, images, numbers). */

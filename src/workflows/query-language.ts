@@ -69,6 +69,7 @@ export type Operation =
   | { type: 'StringToUpperCase' }
   | { type: 'StringToLowerCase' }
   | { type: 'NumberRound'; decimal_digits?: number }
+  | { type: 'LookupTable'; lookup_table: Record<string, unknown> }
   | { type: 'SequenceApply'; operations: Operation[] };
 
 /** A value: static, or named (`_` is the detection being filtered; others come from `operations_parameters`). */
@@ -109,6 +110,7 @@ const OperationSchema: v.GenericSchema<Operation> = v.lazy(() =>
     v.object({ type: v.literal('StringToLowerCase') }),
     v.object({ type: v.literal('NumberRound'), decimal_digits: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(15))) }),
     v.object({ type: v.literal('SequenceApply'), operations: v.array(OperationSchema) }),
+    v.object({ type: v.literal('LookupTable'), lookup_table: v.record(v.string(), v.unknown()) }),
   ]),
 ) as v.GenericSchema<Operation>;
 
@@ -235,6 +237,14 @@ function applyOperation(value: unknown, op: Operation, named: OperandValues): un
       if (typeof value !== 'number') throw new TypeError(`NumberRound needs a number, got ${typeof value}`);
       const f = 10 ** (op.decimal_digits ?? 0);
       return Math.round(value * f) / f;
+    }
+    case 'LookupTable': {
+      // JSON keys are strings: a number or boolean is looked up by its text.
+      const key = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+      if (key === undefined || !Object.prototype.hasOwnProperty.call(op.lookup_table, key)) {
+        throw new TypeError(`LookupTable has no entry for ${JSON.stringify(value) ?? String(value)}; its keys: ${Object.keys(op.lookup_table).join(', ')}`);
+      }
+      return op.lookup_table[key];
     }
     case 'SequenceApply':
       if (!Array.isArray(value)) throw new TypeError(`SequenceApply needs a list, got ${typeof value}`);

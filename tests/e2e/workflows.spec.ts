@@ -330,3 +330,78 @@ test.describe('workflows: dynamic_crop and coordinates_system', () => {
     expect(checked).toBeGreaterThan(120);
   });
 });
+
+/** The colour-box model at another URL: the same detector, a different model to load. */
+const variant = (k: number | string) => ({ url: `${COLOUR_BOX_MODEL.url}?variant=${k}` });
+
+test.describe('workflows: model_id from a parameter or a step output', () => {
+  test.beforeEach(async ({ page }) => open(page));
+
+  test('model_id from a WorkflowParameter: workflowsParameters per pipeline, else default_value', async ({ page }) => {
+    const spec = {
+      version: '1.0',
+      inputs: [
+        { type: 'WorkflowImage', name: 'image' },
+        { type: 'WorkflowParameter', name: 'model', default_value: variant('default') },
+      ],
+      steps: [{ type: 'roboflow_core/roboflow_object_detection_model@v2', name: 'detect', images: '$inputs.image', model_id: '$inputs.model' }],
+      outputs: [
+        { type: 'JsonField', name: 'model', selector: '$steps.detect.model_id' },
+        { type: 'JsonField', name: 'predictions', selector: '$steps.detect.predictions' },
+      ],
+    };
+    for (const [parameters, want] of [
+      [{ model: variant('given') }, variant('given').url],
+      [{}, variant('default').url],
+    ] as const) {
+      const result = await run(page, { specification: spec, video: VIDEO, parameters });
+      expect(result.error).toBeUndefined();
+      expect(result.frames).toHaveLength(FRAME_COUNT);
+      expect(new Set(result.frames.map((f) => f.outputs.model))).toEqual(new Set([want]));
+      expectBoxesMatch(30, (result.frames[29]!.outputs.predictions as DetectionsJson).predictions);
+      expect(result.statuses.filter((s) => s.includes('loaded on demand'))).toEqual([]);
+    }
+  });
+
+  test('model_id from a step output: the model switches when the value changes, on-demand sessions are cached and the oldest freed', async ({ page }) => {
+    test.setTimeout(240_000);
+    // The line counter's count_in on x = 160 (0, then 1 when the dog's centre crosses it, 2 with the person's) picks the model.
+    const table = { '0': variant(0), '1': variant(1), '2': variant(2) };
+    const spec = {
+      version: '1.0',
+      inputs: [
+        { type: 'WorkflowImage', name: 'image' },
+        { type: 'WorkflowVideoMetadata', name: 'video_metadata' },
+      ],
+      steps: [
+        { type: 'ObjectDetectionModel', name: 'detect', image: '$inputs.image', model_id: COLOUR_BOX_MODEL },
+        { type: 'ByteTracker', name: 'tracker', metadata: '$inputs.video_metadata', detections: '$steps.detect.predictions' },
+        { type: 'LineCounter', name: 'counter', metadata: '$inputs.video_metadata', detections: '$steps.tracker.tracked_detections', line_segment: [[160, 0], [160, 360]] },
+        { type: 'PropertyDefinition', name: 'pick', data: '$steps.counter.count_in', operations: [{ type: 'ToString' }, { type: 'LookupTable', lookup_table: table }] },
+        { type: 'roboflow_core/roboflow_object_detection_model@v2', name: 'detect2', images: '$inputs.image', model_id: '$steps.pick.output' },
+      ],
+      outputs: [
+        { type: 'JsonField', name: 'count_in', selector: '$steps.counter.count_in' },
+        { type: 'JsonField', name: 'model', selector: '$steps.detect2.model_id' },
+        { type: 'JsonField', name: 'predictions', selector: '$steps.detect2.predictions' },
+      ],
+    };
+    const result = await run(page, { specification: spec, video: VIDEO });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(FRAME_COUNT);
+    for (const f of result.frames) {
+      const count = f.outputs.count_in as number;
+      expect(f.outputs.model, `model on frame ${f.frameId} (count_in ${count})`).toBe(table[String(count) as '0' | '1' | '2'].url);
+      // Whichever model ran, it is the colour-box detector: exact boxes.
+      expectBoxesMatch(f.frameId, (f.outputs.predictions as DetectionsJson).predictions);
+    }
+    expect([...new Set(result.frames.map((f) => f.outputs.count_in))]).toEqual([0, 1, 2]);
+    // Each model loaded once, when first named; the third evicted the least recently used (cache of 2 on-demand models).
+    const loads = result.statuses.filter((s) => s.includes('loaded on demand'));
+    expect(loads, result.statuses.join('\n')).toHaveLength(3);
+    loads.forEach((line, k) => expect(line).toContain(`variant=${k}`));
+    expect(loads[0]).not.toContain('released');
+    expect(loads[1]).not.toContain('released');
+    expect(loads[2]).toMatch(/released [^;]*variant=0/);
+  });
+});

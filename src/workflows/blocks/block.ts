@@ -77,8 +77,11 @@ export interface DetectOptions {
 
 /** What the worker offers blocks: models, identifiers, warnings. */
 export interface BlockRuntime {
-  /** Runs the object detection model loaded for `modelKey` (see {@link modelKey}) on `image`. */
-  detect(modelKey: string, image: WorkflowImageValue, options: DetectOptions): Promise<Detections>;
+  /**
+   * Runs the object detection model of `modelKey` (see {@link modelKey}) on `image`. A model not loaded before the
+   * first frame (a `model_id` fed by a step output) is loaded from `reference` when the runtime can.
+   */
+  detect(modelKey: string, image: WorkflowImageValue, options: DetectOptions, reference?: ModelReference): Promise<Detections>;
   /** A fresh identifier (UUID). */
   newId(): string;
   /** The pipeline's `mediapipeWasmPath` option, when given. */

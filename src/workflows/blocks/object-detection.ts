@@ -55,6 +55,9 @@ function manifest(version: 1 | 2): BlockManifest {
       async run(inputs, { runtime }) {
         const image = inputs.images;
         if (!isWorkflowImage(image)) throw new TypeError(`images must be an image, got ${typeof image}`);
+        // model_id may come from a step output and change per frame: check it like a literal.
+        const checked = v.safeParse(modelReference, inputs.model_id);
+        if (!checked.success) throw new TypeError(`model_id must be a model id or { url }, got ${JSON.stringify(inputs.model_id) ?? typeof inputs.model_id}`);
         const reference = inputs.model_id as ModelReference;
         const inferenceId = runtime.newId();
         const detected = await runtime.detect(modelKey(reference), image as WorkflowImageValue, {
@@ -63,7 +66,7 @@ function manifest(version: 1 | 2): BlockManifest {
           maxDetections: inputs.max_detections as number,
           classAgnosticNms: inputs.class_agnostic_nms as boolean,
           classFilter: (inputs.class_filter as string[] | null | undefined) ?? undefined,
-        });
+        }, reference);
         // On a crop, the predictions remember where the crop lies (for coordinates_system: parent).
         const predictions = image.origin ? { ...detected, origin: image.origin } : detected;
         const out: Record<string, unknown> = { inference_id: inferenceId, predictions };
