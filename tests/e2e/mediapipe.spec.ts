@@ -2,8 +2,7 @@
  * MediaPipe blocks in the workflow worker, on real frames (tasks-vision, VIDEO mode, module WASM served from our
  * origin), on a video of NASA's public-domain astronaut photo (one face at [177, 82, 95, 95] on 512×512), with the
  * models the fixtures make from the legacy @mediapipe packages: FaceDetector (BlazeFace), ImageSegmenter (selfie
- * segmentation), PoseLandmarker and HandLandmarker (`.task` bundles). ObjectDetector: no tasks-compatible model can
- * be had here, so its test stops at loading (the asset fetched from our origin and cached, a clear error).
+ * segmentation), PoseLandmarker and HandLandmarker (`.task` bundles), ObjectDetector (BlazeFace with SSD metadata).
  */
 import { expect, test, type Page } from '@playwright/test';
 import { decodeMaskRle } from '../../src/workflows/mask-rle.ts';
@@ -19,6 +18,7 @@ const TOLERANCE_PX = 4;
 const SEGMENTER = '/tests/fixtures/generated/selfie_segmenter.tflite';
 const POSE = '/tests/fixtures/generated/pose_landmarker_lite.task';
 const HANDS = '/tests/fixtures/generated/hand_landmarker.task';
+const FACE_OBJECTS = '/tests/fixtures/generated/face_object_detector.tflite';
 
 interface Prediction {
   x: number;
@@ -27,6 +27,7 @@ interface Prediction {
   height: number;
   confidence: number;
   class: string;
+  class_id?: number;
   tracker_id?: number;
   keypoints?: { x: number; y: number; confidence: number; class_name?: string }[];
   rle_mask?: string;
@@ -315,9 +316,58 @@ test.describe('mediapipe blocks', () => {
     }
   });
 
-  test('the object detector fetches and caches its model from our origin, and names what a wrong model lacks', async ({ page }) => {
+  test('the object detector finds the face with BlazeFace made into an ObjectDetector model, and it feeds the filter', async ({ page }) => {
     const requests = await open(page);
-    // No tasks-compatible object detection model exists here: the selfie segmenter stands in, and is refused.
+    const specification = oneStep(
+      { type: 'framewise/mediapipe_object_detector@v1', model_asset_path: FACE_OBJECTS, class_names: ['face'] },
+      [
+        {
+          type: 'DetectionsFilter',
+          name: 'faces',
+          predictions: '$steps.step.predictions',
+          operations: [
+            {
+              type: 'DetectionsFilter',
+              filter_operation: {
+                type: 'StatementGroup',
+                operator: 'and',
+                statements: [
+                  {
+                    type: 'BinaryStatement',
+                    left_operand: { type: 'DynamicOperand', operand_name: '_', operations: [{ type: 'ExtractDetectionProperty', property_name: 'class_name' }] },
+                    comparator: { type: '==' },
+                    right_operand: { type: 'StaticOperand', value: 'face' },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+      [{ type: 'JsonField', name: 'faces', selector: '$steps.faces.predictions' }],
+    );
+    const result = await run(page, { specification, video: VIDEO, serializeResults: true });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(FRAMES);
+    for (const frame of result.frames) {
+      const out = frame.outputs.out as { predictions: Prediction[] };
+      expect(out.predictions, `frame ${frame.frameId}`).toHaveLength(1);
+      const p = out.predictions[0]!;
+      const box = [p.x - p.width / 2, p.y - p.height / 2, p.width, p.height];
+      if (frame.frameId === 1) console.log(`object detector frame 1: ${JSON.stringify({ box: box.map((v) => +v.toFixed(1)), score: +p.confidence.toFixed(3) })}`);
+      box.forEach((value, i) => expect(Math.abs(value - FACE[i]!), `box[${i}] = ${value.toFixed(1)} on frame ${frame.frameId}`).toBeLessThanOrEqual(TOLERANCE_PX));
+      expect(p.confidence).toBeGreaterThan(0.85);
+      expect(p.class).toBe('face');
+      expect(p.class_id).toBe(0);
+      expect((frame.outputs.faces as { predictions: Prediction[] }).predictions).toHaveLength(1);
+    }
+    const origin = new URL(page.url()).origin;
+    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+  });
+
+  test('the object detector caches its model from our origin, and names what a wrong model lacks', async ({ page }) => {
+    const requests = await open(page);
+    // The selfie segmenter is not a detector, and is refused.
     const specification = oneStep({ type: 'framewise/mediapipe_object_detector@v1', model_asset_path: SEGMENTER });
     const result = await run(page, { specification, video: VIDEO });
     console.log(`object detector with the segmenter model: ${result.error?.name}: ${result.error?.message}`);
@@ -328,7 +378,8 @@ test.describe('mediapipe blocks', () => {
     expect(result.error?.message).toContain('this model has 1');
     expect(result.statuses.some((s) => s.includes('ObjectDetector could not load'))).toBe(true);
     expect(requests.filter((u) => u.endsWith('selfie_segmenter.tflite'))).toHaveLength(1);
-    // A 2-output SSD model without output metadata (BlazeFace) is refused for that; the asset came from the cache.
+    // BlazeFace as FaceDetector takes it (2 outputs, no output metadata) is refused for that; the second run of the
+    // segmenter model read it from the cache.
     const face = await run(page, { specification: oneStep({ type: 'framewise/mediapipe_object_detector@v1', model_asset_path: MODEL }), video: VIDEO });
     expect(face.error?.message).toContain('no TFLite metadata describing its outputs');
     const again = await run(page, { specification, video: VIDEO });

@@ -4,8 +4,8 @@
  *
  * The model must be a tasks ObjectDetector model: an SSD-style TFLite with its post-processing (4 outputs: boxes,
  * classes, scores, count) or 2 raw outputs with anchor metadata, and TFLite metadata describing the outputs and
- * labels (Google's EfficientDet-Lite and SSD MobileNet tasks models are). A model that is not gives a
- * `MediapipeModelError` saying what it lacks. Fileset, cache and telemetry guard: see `mediapipe-runtime.ts`.
+ * labels (Google's EfficientDet-Lite and SSD MobileNet tasks models are; the test fixtures turn BlazeFace into
+ * one). A model that is not gives a `MediapipeModelError` saying what it lacks. Fileset, cache and telemetry guard: see `mediapipe-runtime.ts`.
  */
 import * as v from 'valibot';
 import type { ObjectDetector } from '@mediapipe/tasks-vision';
@@ -23,14 +23,19 @@ const properties = {
   max_results: { kinds: [KIND.INTEGER], literal: v.pipe(v.number(), v.integer(), v.minValue(-1)), default: -1 },
   category_allowlist: { kinds: [KIND.LIST_OF_VALUES], literal: stringListOrNull, default: null },
   category_denylist: { kinds: [KIND.LIST_OF_VALUES], literal: stringListOrNull, default: null },
+  class_names: { kinds: [KIND.LIST_OF_VALUES], literal: stringListOrNull, default: null },
 } as const;
 
-/** ObjectDetector results → Detections in image pixels. */
+/**
+ * ObjectDetector results → Detections in image pixels. Class names: `classNames[index]` when given, else the
+ * model's label, else the index as a string.
+ */
 export function objectDetectionsToDetections(
   result: { detections: { boundingBox?: { originX: number; originY: number; width: number; height: number }; categories: { score: number; index: number; categoryName: string; displayName: string }[] }[] },
   image: { width: number; height: number },
   parentId: string,
   newId: () => string,
+  classNames: readonly string[] = [],
 ): Detections {
   const found = result.detections.filter((d) => d.boundingBox && d.categories.length > 0);
   const xyxy = new Float32Array(found.length * 4);
@@ -44,7 +49,7 @@ export function objectDetectionsToDetections(
     confidence: Float32Array.from(top, (c) => c.score),
     classId: Int32Array.from(top, (c) => c.index),
     data: {
-      class_name: top.map((c) => c.categoryName || c.displayName || String(c.index)),
+      class_name: top.map((c) => classNames[c.index] ?? (c.categoryName || c.displayName || String(c.index))),
       detection_id: top.map(() => newId()),
       parent_id: top.map(() => parentId),
     },
@@ -91,7 +96,8 @@ export const MediapipeObjectDetectorV1: BlockManifest = {
           ),
         );
         const result = detector.detectForVideo(call.frame.source as TexImageSource, slot.clock.next());
-        return { predictions: objectDetectionsToDetections(result, call.frame, call.frame.parentId, () => runtime.newId()) };
+        const classNames = (inputs.class_names as string[] | null) ?? [];
+        return { predictions: objectDetectionsToDetections(result, call.frame, call.frame.parentId, () => runtime.newId(), classNames) };
       },
     };
   },
