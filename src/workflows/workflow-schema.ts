@@ -58,7 +58,7 @@ export interface WorkflowJsonFieldOutput {
   name: string;
   /** What to output: `$steps.s.out`, `$steps.s.*` or `$inputs.name`. */
   selector: string;
-  /** `own` (default) or `parent`: which image the coordinates refer to (identical here: no block crops). */
+  /** `own` (default) or `parent`: detections made on crops stay in the crop's pixels, or move back into the frame's. */
   coordinates_system?: 'own' | 'parent';
 }
 
