@@ -7,7 +7,7 @@ import { compileWorkflow } from '../../src/workflows/compiler.ts';
 import { WorkflowExecutor } from '../../src/workflows/executor.ts';
 import { WorkflowError } from '../../src/workflows/workflow-errors.ts';
 import { BLOCKS } from '../../src/workflows/blocks/registry.ts';
-import { fullSpec, seedSpec } from './workflows-specs.ts';
+import { cropSpec, fullSpec, seedSpec } from './workflows-specs.ts';
 
 const SPECS = 4000;
 const TIME_BUDGET_MS = 60_000;
@@ -50,6 +50,10 @@ const JUNK: unknown[] = [
   '$steps.boxes.image',
   '$steps.line.image',
   '$steps.labels.image',
+  '$steps.crop.crops',
+  '$steps.crop.predictions',
+  '$steps.detect2.predictions',
+  '$steps.boxes2.image',
   '$steps..',
   true,
   false,
@@ -106,7 +110,8 @@ describe('workflow compiler fuzz', () => {
     let slowest = 0;
     let count = 0;
     for (; count < SPECS && Date.now() - started < TIME_BUDGET_MS; count++) {
-      let spec: unknown = random() < 0.7 ? fullSpec() : seedSpec();
+      const seed = random();
+      let spec: unknown = seed < 0.55 ? fullSpec() : seed < 0.8 ? cropSpec() : seedSpec();
       const rounds = 1 + Math.floor(random() * 4);
       for (let r = 0; r < rounds; r++) spec = mutate(spec, random);
       // Directed rewiring: point a step property at another selector (reaches kind mismatches and cycles).

@@ -95,3 +95,26 @@ export function fullSpec(): Record<string, unknown> {
     ],
   };
 }
+
+/** Detection → dynamic crop → detection on each crop → filter and boxes on the crops; outputs in own and parent coordinates. */
+export function cropSpec(): Record<string, unknown> {
+  return {
+    version: '1.0',
+    inputs: [
+      { type: 'WorkflowImage', name: 'image' },
+      { type: 'WorkflowParameter', name: 'confidence', default_value: 0.5 },
+    ],
+    steps: [
+      { type: 'ObjectDetectionModel', name: 'detect', image: '$inputs.image', model_id: COLOUR_BOX_MODEL },
+      { type: 'roboflow_core/dynamic_crop@v1', name: 'crop', images: '$inputs.image', predictions: '$steps.detect.predictions' },
+      { type: 'ObjectDetectionModel', name: 'detect2', images: '$steps.crop.crops', model_id: COLOUR_BOX_MODEL, confidence: '$inputs.confidence' },
+      { type: 'DetectionsFilter', name: 'filter2', predictions: '$steps.detect2.predictions', operations: [{ type: 'SequenceLength' }] },
+      { type: 'BoundingBoxVisualization', name: 'boxes2', image: '$steps.crop.crops', predictions: '$steps.detect2.predictions' },
+    ],
+    outputs: [
+      { type: 'JsonField', name: 'own', selector: '$steps.detect2.predictions' },
+      { type: 'JsonField', name: 'parent', selector: '$steps.detect2.predictions', coordinates_system: 'parent' },
+      { type: 'JsonField', name: 'crops', selector: '$steps.boxes2.image' },
+    ],
+  };
+}
