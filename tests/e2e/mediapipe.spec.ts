@@ -44,6 +44,13 @@ function oneStep(step: Record<string, unknown>, extraSteps: unknown[] = [], outp
   };
 }
 
+/** Median time of step `step` per frame after the first (which creates the task), in ms, from the profile. */
+function medianStepMs(result: WorkflowRunResult, step = 'step'): number {
+  const durations = (result.profile?.traceEvents ?? []).filter((e) => e.name === step && e.ph === 'X').map((e) => e.dur! / 1000);
+  const later = durations.slice(1).sort((a, b) => a - b);
+  return +(later[Math.floor(later.length / 2)] ?? NaN).toFixed(1);
+}
+
 /** Fraction of the mask's pixels set in the square of half-size `r` around (x, y). */
 function fractionAround(mask: Uint8Array, width: number, x: number, y: number, r = 8): number {
   let inside = 0;
@@ -212,7 +219,8 @@ test.describe('mediapipe blocks', () => {
   test('the image segmenter masks the astronaut on every frame (selfie segmentation, one class)', async ({ page }) => {
     const requests = await open(page);
     const specification = oneStep({ type: 'framewise/mediapipe_image_segmenter@v1', model_asset_path: SEGMENTER, class_names: ['person'] });
-    const result = await run(page, { specification, video: VIDEO, serializeResults: true });
+    const result = await run(page, { specification, video: VIDEO, serializeResults: true, profiling: true });
+    console.log(`segmenter step: median ${medianStepMs(result)} ms a frame`);
     expect(result.error).toBeUndefined();
     expect(result.frames).toHaveLength(FRAMES);
     // Person: face, neck, chest badge, left arm; background: wall left of the head, wall upper right, the flag.
@@ -248,7 +256,8 @@ test.describe('mediapipe blocks', () => {
       [{ type: 'roboflow_core/byte_tracker@v3', name: 'tracker', image: '$inputs.image', detections: '$steps.step.predictions' }],
       [{ type: 'JsonField', name: 'tracked', selector: '$steps.tracker.tracked_detections' }],
     );
-    const result = await run(page, { specification, video: VIDEO, serializeResults: true });
+    const result = await run(page, { specification, video: VIDEO, serializeResults: true, profiling: true });
+    console.log(`pose step: median ${medianStepMs(result)} ms a frame`);
     expect(result.error).toBeUndefined();
     expect(result.frames).toHaveLength(FRAMES);
     const ids = new Set<number>();
@@ -293,7 +302,8 @@ test.describe('mediapipe blocks', () => {
   test('the hand landmarker loads its bundle and runs on every frame (no bare hand in this footage)', async ({ page }) => {
     const requests = await open(page);
     const specification = oneStep({ type: 'framewise/mediapipe_hand_landmarker@v1', model_asset_path: HANDS });
-    const result = await run(page, { specification, video: VIDEO, serializeResults: true });
+    const result = await run(page, { specification, video: VIDEO, serializeResults: true, profiling: true });
+    console.log(`hand step: median ${medianStepMs(result)} ms a frame`);
     expect(result.error).toBeUndefined();
     expect(result.frames).toHaveLength(FRAMES);
     for (const frame of result.frames) {
@@ -346,7 +356,8 @@ test.describe('mediapipe blocks', () => {
       ],
       [{ type: 'JsonField', name: 'faces', selector: '$steps.faces.predictions' }],
     );
-    const result = await run(page, { specification, video: VIDEO, serializeResults: true });
+    const result = await run(page, { specification, video: VIDEO, serializeResults: true, profiling: true });
+    console.log(`object detector step: median ${medianStepMs(result)} ms a frame`);
     expect(result.error).toBeUndefined();
     expect(result.frames).toHaveLength(FRAMES);
     for (const frame of result.frames) {
