@@ -147,10 +147,18 @@ async function framePathMode(name) {
   const t0 = performance.now();
   const session = await create(options);
   const createMs = performance.now() - t0;
+  if (name === 'capture-twice') {
+    // Diagnostic: every frame runs the captured graph twice (does a replay's result only land on the next run?).
+    const once = session.run.bind(session);
+    session.run = async (feeds, fetches) => {
+      await once(feeds, fetches);
+      return once(feeds, fetches);
+    };
+  }
   device = await ort.env.webgpu.device;
   const c = contractOf(session);
   // 'capture-auto': graph capture with onnxruntime-web's own output buffers.
-  const fixed = name === 'path-fetch' || name === 'capture';
+  const fixed = name === 'path-fetch' || name === 'capture' || name === 'capture-twice';
   const path = new GpuFramePath(device, session, ort.Tensor, NORM, {
     inputName: c.inputName,
     boxesName: c.boxesName,
@@ -232,7 +240,7 @@ async function framePathMode(name) {
   let mismatch = null;
   for (let i = 0; i < got.length && !mismatch; i++) {
     const m = samePredictions(got[i], reference.predictions[i % 2]);
-    if (m) mismatch = `frame ${'AB'[i % 2]} (run ${i}): ${m}`;
+    if (m) mismatch = `frame ${'AB'[i % 2]} (run ${i}): ${m}; detections per run A,B,A,B,A,B: ${got.map((g) => g.length).join(',')}`;
   }
   if (!mismatch && samePredictions(reference.predictions[0], reference.predictions[1]) === null) mismatch = 'frames A and B gave identical predictions: the check would not see stale results';
   const r = {
