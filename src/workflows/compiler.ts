@@ -322,36 +322,46 @@ const describeLevel = (dimensionality: number, lineage: string[]) =>
 function assignDimensionality(steps: CompiledStep[], inputs: Map<string, CompiledInput>): void {
   const done = new Map<string, CompiledStep>();
   for (const step of steps) {
-    const bindings: { path: string[]; raw: string; dimensionality: number; lineage: string[] }[] = [];
+    const offsets = step.manifest.inputDimensionalityOffsets ?? {};
+    const bindings: { path: string[]; raw: string; dimensionality: number; lineage: string[]; offset: number }[] = [];
     for (const [property, binding] of Object.entries(step.properties)) {
       const entries: [string[], PropertyBinding][] = binding.kind === 'dict' ? Object.entries(binding.entries).map(([k, b]) => [[property, k], b]) : [[[property], binding]];
       for (const [path, b] of entries) {
         if (b.kind !== 'selector') continue;
         const level = selectorLevel(b.selector, inputs, done);
-        if (level.dimensionality > 0) bindings.push({ path, raw: b.selector.raw, ...level });
+        if (level.dimensionality > 0) bindings.push({ path, raw: b.selector.raw, ...level, offset: offsets[property] ?? 0 });
       }
     }
-    const deepest = bindings.reduce((max, b) => Math.max(max, b.dimensionality), 0);
-    const reference = bindings.find((b) => b.dimensionality === deepest);
+    // The level the step runs at: its reference property's, else the deepest of its inputs (less their offsets).
+    const referenceName = step.manifest.dimensionalityReferenceProperty;
+    const reference =
+      bindings.find((b) => referenceName !== undefined && b.path[0] === referenceName) ??
+      bindings.reduce<(typeof bindings)[number] | undefined>((best, b) => (!best || b.dimensionality - b.offset > best.dimensionality - best.offset ? b : best), undefined);
+    const base = reference ? reference.dimensionality - reference.offset : 0;
+    const baseLineage = reference ? reference.lineage.slice(0, reference.lineage.length - reference.offset) : [];
+    const refText = reference ? `"${reference.path.join('.')}" (${reference.raw}) at ${describeLevel(reference.dimensionality, reference.lineage)}` : '';
     for (const b of bindings) {
-      if (b.dimensionality !== deepest) {
+      const where = { step: `"${step.name}"`, property: b.path.join('.'), value: b.raw };
+      if (b.dimensionality - b.offset !== base) {
+        const wanted = base + b.offset;
         throw new StepInputDimensionalityError(
-          `the property reads data at ${describeLevel(b.dimensionality, b.lineage)} but "${reference!.path.join('.')}" (${reference!.raw}) at ${describeLevel(deepest, reference!.lineage)}; a block takes all its batch inputs at one level, so feed both from the same level (e.g. the crops and the predictions made on them)`,
-          { step: `"${step.name}"`, property: b.path.join('.'), value: b.raw },
+          b.offset > 0
+            ? `the property takes data one level deeper than the step runs at, so level ${wanted}, but it reads data at ${describeLevel(b.dimensionality, b.lineage)}; the step runs at level ${base} set by ${refText}`
+            : `the property reads data at ${describeLevel(b.dimensionality, b.lineage)} but ${refText}; a block takes all its batch inputs at one level, so feed both from the same level (e.g. the crops and the predictions made on them)`,
+          where,
         );
       }
-      if (b.lineage.join('/') !== reference!.lineage.join('/')) {
-        throw new StepOutputLineageError(
-          `the property reads crops of ${b.lineage.map((l) => `"${l}"`).join(' → ')} but "${reference!.path.join('.')}" (${reference!.raw}) crops of ${reference!.lineage.map((l) => `"${l}"`).join(' → ')}; their elements do not correspond one to one`,
-          { step: `"${step.name}"`, property: b.path.join('.'), value: b.raw },
-        );
+      const lineage = b.lineage.slice(0, b.lineage.length - b.offset);
+      if (lineage.join('/') !== baseLineage.join('/')) {
+        const describe = (l: string[]) => (l.length ? `crops of ${l.map((x) => `"${x}"`).join(' → ')}` : 'the frame');
+        throw new StepOutputLineageError(`the property reads ${describe(b.lineage)} but ${refText.replace(/ at level.*$/, '')} reads ${describe(reference!.lineage)}; their elements do not correspond one to one`, where);
       }
     }
     const offset = step.manifest.outputDimensionalityOffset ?? 0;
-    step.dimensionality = deepest;
-    step.outputDimensionality = Math.max(deepest, offset > 0 ? 1 : 0) + offset;
-    step.lineage = offset > 0 ? [...(reference?.lineage ?? []), step.name] : (reference?.lineage ?? []);
-    step.batchInputs = deepest >= 2 ? bindings.map((b) => b.path) : [];
+    step.dimensionality = base;
+    step.outputDimensionality = Math.max(base, offset > 0 ? 1 : 0) + offset;
+    step.lineage = offset > 0 ? [...baseLineage, step.name] : baseLineage;
+    step.batchInputs = base >= 2 ? bindings.map((b) => b.path) : [];
     done.set(step.name, step);
   }
 }

@@ -149,6 +149,55 @@ export function withColumn(d: Detections, key: string, values: Float64Array | st
   return { ...d, data: { ...d.data, [key]: values } };
 }
 
+/**
+ * Concatenates detections (supervision's `Detections.merge`): columns present in only some of them are filled with
+ * `''` (text) or `NaN` (numbers); tracker ids and keypoints are kept only when every part has them. `image` and
+ * `origin` come from the first part; `empty` gives them when there is none.
+ */
+export function mergeDetections(parts: readonly Detections[], empty: Pick<Detections, 'image' | 'origin'>): Detections {
+  if (parts.length === 0) return { ...emptyDetections(empty.image), origin: empty.origin };
+  const lengths = parts.map(detectionsLength);
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const xyxy = new Float32Array(total * 4);
+  const confidence = new Float32Array(total);
+  const classId = new Int32Array(total);
+  const tracked = parts.every((p) => p.trackerId);
+  const trackerId = tracked ? new Int32Array(total) : undefined;
+  let at = 0;
+  for (const p of parts) {
+    xyxy.set(p.xyxy, at * 4);
+    confidence.set(p.confidence, at);
+    classId.set(p.classId, at);
+    if (trackerId) trackerId.set(p.trackerId!, at);
+    at += detectionsLength(p);
+  }
+  const keys = [...new Set(parts.flatMap((p) => Object.keys(p.data)))];
+  const data = {} as DetectionsData;
+  for (const key of keys) {
+    const columns = parts.map((p, k) => p.data[key] ?? new Array<string | number>(lengths[k]!).fill(parts.some((q) => typeof q.data[key]?.[0] === 'string') ? '' : Number.NaN));
+    if (columns.every((c) => c instanceof Float64Array)) {
+      const merged = new Float64Array(total);
+      let offset = 0;
+      for (const c of columns) {
+        merged.set(c as Float64Array, offset);
+        offset += c.length;
+      }
+      data[key] = merged;
+    } else data[key] = columns.flatMap((c) => Array.from(c as ArrayLike<string | number>)) as string[] | number[];
+  }
+  let keypoints: DetectionsKeypoints | undefined;
+  const k = parts[0]!.keypoints?.perDetection;
+  if (k !== undefined && parts.every((p) => p.keypoints?.perDetection === k)) {
+    keypoints = {
+      perDetection: k,
+      xy: Float32Array.from(parts.flatMap((p) => Array.from(p.keypoints!.xy))),
+      confidence: Float32Array.from(parts.flatMap((p) => Array.from(p.keypoints!.confidence))),
+      names: parts[0]!.keypoints!.names,
+    };
+  }
+  return { xyxy, confidence, classId, trackerId, data, keypoints, image: { ...parts[0]!.image }, origin: parts[0]!.origin };
+}
+
 /** Shifts boxes (and keypoints) by `(dx, dy)`. */
 export function moveDetections(d: Detections, dx: number, dy: number): Detections {
   const xyxy = Float32Array.from(d.xyxy, (v, i) => v + (i % 2 === 0 ? dx : dy));

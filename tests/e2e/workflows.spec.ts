@@ -268,8 +268,10 @@ function cropSpec(): Record<string, unknown> {
       { type: 'ObjectDetectionModel', name: 'detect', image: '$inputs.image', model_id: COLOUR_BOX_MODEL },
       { type: 'roboflow_core/dynamic_crop@v1', name: 'crop', images: '$inputs.image', predictions: '$steps.detect.predictions' },
       { type: 'ObjectDetectionModel', name: 'detect_in_crop', images: '$steps.crop.crops', model_id: COLOUR_BOX_MODEL },
+      { type: 'roboflow_core/detections_stitch@v1', name: 'stitch', reference_image: '$inputs.image', predictions: '$steps.detect_in_crop.predictions' },
     ],
     outputs: [
+      { type: 'JsonField', name: 'stitched', selector: '$steps.stitch.predictions' },
       { type: 'JsonField', name: 'frame', selector: '$steps.detect.predictions' },
       { type: 'JsonField', name: 'own', selector: '$steps.detect_in_crop.predictions' },
       { type: 'JsonField', name: 'parent', selector: '$steps.detect_in_crop.predictions', coordinates_system: 'parent' },
@@ -281,7 +283,7 @@ function cropSpec(): Record<string, unknown> {
 test.describe('workflows: dynamic_crop and coordinates_system', () => {
   test.beforeEach(async ({ page }) => open(page));
 
-  test('detections made on crops come back in the frame\'s coordinates with parent, in the crop\'s with own', async ({ page }) => {
+  test('detections made on crops come back in the frame\'s coordinates with parent (and through detections_stitch), in the crop\'s with own', async ({ page }) => {
     test.setTimeout(240_000);
     const result = await run(page, { specification: cropSpec(), video: VIDEO });
     expect(result.error).toBeUndefined();
@@ -293,6 +295,8 @@ test.describe('workflows: dynamic_crop and coordinates_system', () => {
       const parent = f.outputs.parent as DetectionsJson[];
       const crops = f.outputs.crops as { bitmap: [number, number] }[];
       expectBoxesMatch(f.frameId, frame.predictions);
+      // detections_stitch merges the per-crop detections back into one frame-level set.
+      expectBoxesMatch(f.frameId, (f.outputs.stitched as DetectionsJson).predictions);
       // One crop (and one list of detections) per frame-level detection, in the same order.
       expect(crops, `crops on frame ${f.frameId}`).toHaveLength(frame.predictions.length);
       expect(own).toHaveLength(frame.predictions.length);

@@ -201,3 +201,69 @@ describe('dimensionality errors name the step, the property and the selector', (
     expect(compileWorkflow(spec).steps.find((s) => s.name === 'detect2')!.dimensionality).toBe(2);
   });
 });
+
+describe('detections_stitch@v1: predictions made on crops back into one set per frame', () => {
+  const stitchSpec = (extra: Record<string, unknown> = {}): Spec => {
+    const spec = cropSpec();
+    spec.steps.push({ type: 'roboflow_core/detections_stitch@v1', name: 'stitch', reference_image: '$inputs.image', predictions: '$steps.detect2.predictions', ...extra });
+    spec.outputs = [{ type: 'JsonField', name: 'stitched', selector: '$steps.stitch.predictions' }];
+    return spec;
+  };
+
+  it('runs at the frame level (predictions one level deeper) and can feed frame-level steps such as a tracker', () => {
+    const spec = stitchSpec();
+    spec.steps.push({ type: 'roboflow_core/byte_tracker@v3', name: 'tracker', image: '$inputs.image', detections: '$steps.stitch.predictions' });
+    const c = compileWorkflow(spec);
+    const stitch = c.steps.find((s) => s.name === 'stitch')!;
+    expect([stitch.dimensionality, stitch.outputDimensionality, stitch.lineage]).toEqual([1, 1, []]);
+    expect(c.outputs[0]!.dimensionality).toBe(1);
+  });
+
+  it('gives the frame-level boxes back, in frame coordinates, with the frame as parent', async () => {
+    const executor = new WorkflowExecutor(compileWorkflow(stitchSpec()), { runtime: truthRuntime() });
+    for (const f of [1, 20, 55]) {
+      const video = meta(f);
+      const stitched = (await executor.run(image(video), video)).stitched as Detections;
+      expect(Array.from(stitched.xyxy), `frame ${f}`).toEqual(truth(f).flatMap((r) => r.slice(0, 4)));
+      expect(stitched.image).toEqual({ width: 640, height: 360 });
+      expect(stitched.origin).toBeUndefined();
+      expect(new Set(stitched.data.parent_id)).toEqual(new Set([`0:${f}`]));
+    }
+  });
+
+  it('overlaps between crops: nms keeps the best, nmm merges (union box, area-weighted score), none keeps both', async () => {
+    // Two overlapping frame-level boxes (IoU 1/3); inside each crop the "model" sees the whole crop.
+    const runtime: BlockRuntime = {
+      detect: async (_key, img) => {
+        if (!img.origin) return dets([[0, 0, 100, 100, 0.9, 1], [50, 0, 150, 100, 0.9, 1]]);
+        return { ...dets([[0, 0, img.width, img.height, img.origin.parent.offsetX === 0 ? 0.8 : 0.6, 1]]), image: { width: img.width, height: img.height } };
+      },
+      newId: () => 'id',
+    };
+    const stitched = async (strategy: string) => {
+      const executor = new WorkflowExecutor(compileWorkflow(stitchSpec({ overlap_filtering_strategy: strategy, iou_threshold: 0.3 })), { runtime });
+      return (await executor.run(image(meta(1)), meta(1))).stitched as Detections;
+    };
+    const none = await stitched('none');
+    expect(Array.from(none.xyxy)).toEqual([0, 0, 100, 100, 50, 0, 150, 100]);
+    const nms = await stitched('nms');
+    expect(Array.from(nms.xyxy)).toEqual([0, 0, 100, 100]);
+    expect(nms.confidence[0]).toBeCloseTo(0.8, 6);
+    const nmm = await stitched('nmm');
+    expect(Array.from(nmm.xyxy)).toEqual([0, 0, 150, 100]);
+    expect(nmm.confidence[0]).toBeCloseTo(0.7, 6);
+  });
+
+  it('StepInputDimensionalityError when predictions are not one level below reference_image', () => {
+    const atFrame = stitchSpec();
+    atFrame.steps[atFrame.steps.length - 1]!.predictions = '$steps.detect.predictions';
+    const e = thrown(() => compileWorkflow(atFrame));
+    expect(e).toBeInstanceOf(StepInputDimensionalityError);
+    expect([e.step, e.property, e.value]).toEqual(['"stitch"', 'predictions', '$steps.detect.predictions']);
+    expect(e.message).toContain('one level deeper');
+    const onCrops = stitchSpec({ reference_image: '$steps.crop.crops' });
+    const e2 = thrown(() => compileWorkflow(onCrops));
+    expect(e2).toBeInstanceOf(StepInputDimensionalityError);
+    expect([e2.step, e2.property]).toEqual(['"stitch"', 'predictions']);
+  });
+});

@@ -122,6 +122,13 @@ export interface BlockManifest {
    * 1 for a block that outputs a list per input (dynamic_crop: one crop per detection). Default 0.
    */
   outputDimensionalityOffset?: 0 | 1;
+  /**
+   * Properties that take their data one level deeper than the step runs at (Roboflow's
+   * `get_input_dimensionality_offsets`): detections_stitch gets, per frame, the list of predictions made on its crops.
+   */
+  inputDimensionalityOffsets?: Readonly<Record<string, 1>>;
+  /** The property whose level the step runs at, when inputs sit at several (`get_dimensionality_reference_property`). */
+  dimensionalityReferenceProperty?: string;
   /** Checks across properties; throws WorkflowSyntaxError. */
   validate?(literals: Readonly<Record<string, unknown>>, step: string): void;
   /** The model a step needs loaded before the first frame (model blocks), given its `model_id` value. */

@@ -2,6 +2,7 @@
 import type { BlockManifest } from './block.ts';
 import { ByteTrackerV1, ByteTrackerV2, ByteTrackerV3 } from './byte-tracker.ts';
 import { DetectionsFilterV1 } from './detections-filter.ts';
+import { DetectionsStitchV1 } from './detections-stitch.ts';
 import { DynamicCropV1 } from './dynamic-crop.ts';
 import { LineCounterV1, LineCounterV2 } from './line-counter.ts';
 import { MediapipeFaceDetectorV1 } from './mediapipe-face-detector.ts';
@@ -26,6 +27,7 @@ export const BLOCKS: readonly BlockManifest[] = [
   ObjectDetectionModelV2,
   DetectionsFilterV1,
   DynamicCropV1,
+  DetectionsStitchV1,
   ByteTrackerV1,
   ByteTrackerV2,
   ByteTrackerV3,
