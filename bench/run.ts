@@ -9,7 +9,7 @@
  *   --memory-minutes M    length of the live/memory run (default 0.5; the full check is 5)
  *   --threads N           WASM threads for the one-worker runs (default: the number of cores)
  *   --port N              Vite port (default 5201)
- *   --skip a,b            skip sections: ceiling, framewise, peer, cores, auto, live, live-adaptive
+ *   --skip a,b            skip sections: ceiling, framewise, peer, cores, light, auto, live, live-adaptive
  *   --verbose             print the page's console (framewise status events)
  *
  * Writes bench/results/<timestamp>.json and bench/results/latest.json.
@@ -35,6 +35,17 @@ const INPUT_SIZE = 384;
 const RESULTS = join(ROOT, 'bench/results');
 const HUB_ROOT = join(RESULTS, 'hub');
 const HUB_NAME = 'rfdetr-nano-shaped';
+/**
+ * The light model: the colour-box detector (a few ops, exact boxes) at 320 px, where inference is cheap and the
+ * frame path (decode, preprocessing, post-processing, messaging) is most of a frame's cost.
+ */
+const LIGHT = {
+  model: `${GENERATED}/colour-box-320.onnx`,
+  hubModel: `${GENERATED}/colour-box-320-hub.onnx`,
+  hubName: 'colour-box-320',
+  inputSize: 320,
+  tensor: 'bench/results/zeros-320.bin',
+} as const;
 const PEER_LIBRARY = '/node_modules/@huggingface/transformers/dist/transformers.min.js';
 const PEER_WASM = '/node_modules/@huggingface/transformers/node_modules/onnxruntime-web/dist/';
 /**
@@ -180,15 +191,16 @@ function ensureFixtures(): void {
   execFileSync('npm', ['run', 'fixtures'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-function prepareHubFolder(): void {
-  const folder = join(HUB_ROOT, HUB_NAME);
+/** A hub-layout folder (config, preprocessor config, onnx/model.onnx) that transformers.js loads locally. */
+function prepareHubFolder(name = HUB_NAME, model = HUB_MODEL, inputSize = INPUT_SIZE): void {
+  const folder = join(HUB_ROOT, name);
   mkdirSync(join(folder, 'onnx'), { recursive: true });
   const target = join(folder, 'onnx/model.onnx');
   rmSync(target, { force: true });
   try {
-    linkSync(join(ROOT, HUB_MODEL), target);
+    linkSync(join(ROOT, model), target);
   } catch {
-    copyFileSync(join(ROOT, HUB_MODEL), target);
+    copyFileSync(join(ROOT, model), target);
   }
   const classes = 91;
   const id2label = Object.fromEntries(Array.from({ length: classes }, (_, i) => [String(i), `LABEL_${i}`]));
@@ -202,7 +214,7 @@ function prepareHubFolder(): void {
       {
         image_processor_type: 'RTDetrImageProcessor',
         do_resize: true,
-        size: { height: INPUT_SIZE, width: INPUT_SIZE },
+        size: { height: inputSize, width: inputSize },
         resample: 2,
         do_rescale: true,
         rescale_factor: 1 / 255,
@@ -322,27 +334,26 @@ interface ThroughputRuns<R> {
   fps: Spread;
 }
 
-async function runCeiling(session: Session, workers: number, threads: number, frames: number): Promise<CeilingResult> {
-  return inPage(session, (page) =>
-    call(page, 'ceiling', { modelUrl: `/${MODEL}`, tensorUrl: `/${TENSOR}`, inputSize: INPUT_SIZE, threads, workers, runs: Math.max(1, Math.ceil(frames / workers)), warmup: WARMUP_RUNS }),
-  );
+async function runCeiling(session: Session, workers: number, threads: number, frames: number, light = false): Promise<CeilingResult> {
+  const model = light ? { modelUrl: `/${LIGHT.model}`, tensorUrl: `/${LIGHT.tensor}`, inputSize: LIGHT.inputSize } : { modelUrl: `/${MODEL}`, tensorUrl: `/${TENSOR}`, inputSize: INPUT_SIZE };
+  return inPage(session, (page) => call(page, 'ceiling', { ...model, threads, workers, runs: Math.max(1, Math.ceil(frames / workers)), warmup: WARMUP_RUNS }));
 }
 
-async function runFramewise(session: Session, workers: number | 'auto', threads: number | undefined, frames: number): Promise<FramewiseResult> {
+async function runFramewise(session: Session, workers: number | 'auto', threads: number | undefined, frames: number, light = false): Promise<FramewiseResult> {
   return inPage(session, async (page) => {
-    const result = await call(page, 'framewise', { modelUrl: `/${MODEL}`, videoUrl: `/${VIDEO}`, threads, workers, maxFrames: frames === 0 ? 0 : frames + 1 });
+    const result = await call(page, 'framewise', { modelUrl: `/${light ? LIGHT.model : MODEL}`, videoUrl: `/${VIDEO}`, threads, workers, maxFrames: frames === 0 ? 0 : frames + 1 });
     if (result.error) throw new Error(`framewise run failed: ${result.error}`);
     return result;
   });
 }
 
-async function runPeer(session: Session, threads: number, frames: number): Promise<PeerResult> {
+async function runPeer(session: Session, threads: number, frames: number, light = false): Promise<PeerResult> {
   return inPage(session, (page) =>
     call(page, 'peer', {
       libraryUrl: PEER_LIBRARY,
       wasmPaths: PEER_WASM,
       localModelPath: '/bench/results/hub/',
-      modelName: HUB_NAME,
+      modelName: light ? LIGHT.hubName : HUB_NAME,
       videoUrl: `/${VIDEO}`,
       threads,
       warmup: WARMUP_RUNS,
@@ -498,6 +509,8 @@ async function main(): Promise<void> {
   process.chdir(ROOT); // Chromium reads the fake-camera Y4M relative to the working directory
   ensureFixtures();
   prepareHubFolder();
+  prepareHubFolder(LIGHT.hubName, LIGHT.hubModel, LIGHT.inputSize);
+  writeFileSync(join(ROOT, LIGHT.tensor), Buffer.alloc(3 * LIGHT.inputSize ** 2 * 4));
   mkdirSync(RESULTS, { recursive: true });
 
   const loadBefore = loadAverage();
@@ -534,6 +547,7 @@ async function main(): Promise<void> {
   let environment: Awaited<ReturnType<Bench['environment']>> | undefined;
   let live: LiveReport | undefined;
   let liveAdaptive: LiveReport | undefined;
+  const light: { ceiling: CeilingResult; framewise: FramewiseResult; peer: PeerResult }[] = [];
   let auto: FramewiseResult | undefined;
 
   try {
@@ -580,6 +594,18 @@ async function main(): Promise<void> {
       console.log(`  live run: fake webcam at 30 fps, ${options.memoryMinutes} min, 1 worker × ${threads} threads`);
       live = await runLive(session, 1, threads, options.memoryMinutes);
       loads.push({ section: 'live', run: 1, load: loadAverage() });
+    }
+    if (!options.skip.has('light')) {
+      // The light model, every frame of the file: where the frame path, not inference, is the cost.
+      await runFramewise(session, 1, threads, 2, true); // warm-up
+      for (let run = 1; run <= options.runs; run++) {
+        const c = await runCeiling(session, 1, threads, 60, true);
+        const f = await runFramewise(session, 1, threads, 0, true);
+        const p = await runPeer(session, threads, 0, true);
+        light.push({ ceiling: c, framewise: f, peer: p });
+        loads.push({ section: 'light', run, load: loadAverage() });
+        console.log(`  run ${run} light model (colour-box 320): ceiling ${fmt(c.fps, 1)} fps, framewise ${fmt(f.fps, 1)} fps, transformers.js ${fmt(p.fps, 1)} fps`);
+      }
     }
     if (!options.skip.has('auto') && !options.skip.has('framewise')) {
       // workers 'auto': the first run in this browser profile probes (1×N vs N×1) and remembers; this run reuses it.
@@ -695,6 +721,17 @@ async function main(): Promise<void> {
     },
     live,
     liveAdaptiveDropOldest: liveAdaptive,
+    lightModel:
+      light.length > 0
+        ? {
+            model: LIGHT.model,
+            ceilingFps: spread(light.map((l) => l.ceiling.fps)),
+            framewiseFps: spread(light.map((l) => l.framewise.fps)),
+            peerFps: spread(light.map((l) => l.peer.fps)),
+            framewiseOverPeer: spread(light.map((l) => l.framewise.fps / l.peer.fps)),
+            framewiseOverCeiling: spread(light.map((l) => l.framewise.fps / l.ceiling.fps)),
+          }
+        : undefined,
     workersAuto: auto && { fps: auto.fps, frames: auto.frames, threading: auto.threading, layout: auto.layout },
     targets,
     raw: { ceilingRuns, ceilingSplit, framewiseRuns, framewiseSplit, peerRuns },
@@ -746,6 +783,12 @@ async function main(): Promise<void> {
   if (liveAdaptive) {
     console.log(
       `live with ADAPTIVE_DROP_OLDEST (${fmt(liveAdaptive.seconds, 0)} s): latency p50 ${fmt(liveAdaptive.latencyMs.p50, 0)} ms, p95 ${fmt(liveAdaptive.latencyMs.p95, 0)} ms (÷ in-run inference ${fmt(liveAdaptive.latencyOverInference)}); processed ${liveAdaptive.processed}, dropped ${liveAdaptive.dropped}`,
+    );
+  }
+  if (light.length > 0) {
+    const r = report.lightModel!;
+    console.log(
+      `light model (colour-box 320, whole file): ceiling ${fmtSpread(r.ceilingFps, 1)} fps, framewise ${fmtSpread(r.framewiseFps, 1)} fps, transformers.js ${fmtSpread(r.peerFps, 1)} fps; framewise ÷ transformers.js ${fmtSpread(r.framewiseOverPeer, 2)}`,
     );
   }
   if (auto) console.log(`workers 'auto' chose ${auto.threading}: ${fmt(auto.fps, 3)} fps`);
