@@ -227,7 +227,7 @@ describe('detections_stitch@v1: predictions made on crops back into one set per 
       expect(Array.from(stitched.xyxy), `frame ${f}`).toEqual(truth(f).flatMap((r) => r.slice(0, 4)));
       expect(stitched.image).toEqual({ width: 640, height: 360 });
       expect(stitched.origin).toBeUndefined();
-      expect(new Set(stitched.data.parent_id)).toEqual(new Set([`0:${f}`]));
+      expect(new Set(stitched.data.parent_id as string[])).toEqual(new Set([`0:${f}`]));
     }
   });
 
