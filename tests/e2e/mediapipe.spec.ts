@@ -399,4 +399,39 @@ test.describe('mediapipe blocks', () => {
     const origin = new URL(page.url()).origin;
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
   });
+
+  test('on crops the blocks run in IMAGE mode and their detections move back to the frame (segmenter → crop → faces)', async ({ page }) => {
+    await open(page);
+    const specification = {
+      version: '1.0',
+      inputs: [{ type: 'WorkflowImage', name: 'image' }],
+      steps: [
+        { type: 'framewise/mediapipe_image_segmenter@v1', name: 'people', images: '$inputs.image', model_asset_path: SEGMENTER, class_names: ['person'] },
+        { type: 'roboflow_core/dynamic_crop@v1', name: 'crop', images: '$inputs.image', predictions: '$steps.people.predictions' },
+        { type: 'framewise/mediapipe_face_detector@v1', name: 'faces', images: '$steps.crop.crops', model_asset_path: MODEL },
+      ],
+      outputs: [
+        { type: 'JsonField', name: 'own', selector: '$steps.faces.predictions' },
+        { type: 'JsonField', name: 'parent', selector: '$steps.faces.predictions', coordinates_system: 'parent' },
+      ],
+    };
+    const result = await run(page, { specification, video: VIDEO, serializeResults: true });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(FRAMES);
+    for (const frame of result.frames) {
+      const own = frame.outputs.own as { image: { width: number; height: number }; predictions: Prediction[] }[];
+      const parent = frame.outputs.parent as { image: { width: number; height: number }; predictions: Prediction[] }[];
+      // One crop (the person's box, [0, 15, 512, 497]), one face on it.
+      expect(own).toHaveLength(1);
+      expect(own[0]!.image.height).toBeLessThan(512);
+      expect(own[0]!.predictions).toHaveLength(1);
+      expect(parent[0]!.image).toEqual({ width: 512, height: 512 });
+      const p = parent[0]!.predictions[0]!;
+      const box = [p.x - p.width / 2, p.y - p.height / 2, p.width, p.height];
+      if (frame.frameId === 1) console.log(`face on the crop, in the frame: ${JSON.stringify(box.map((v) => +v.toFixed(1)))}; in the crop: y ${(own[0]!.predictions[0]!.y - own[0]!.predictions[0]!.height / 2).toFixed(1)}`);
+      box.forEach((value, i) => expect(Math.abs(value - FACE[i]!), `box[${i}] = ${value.toFixed(1)} on frame ${frame.frameId}`).toBeLessThanOrEqual(6));
+      // In the crop's own coordinates the face sits higher by the crop's top offset.
+      expect(own[0]!.predictions[0]!.y).toBeLessThan(p.y - 5);
+    }
+  });
 });

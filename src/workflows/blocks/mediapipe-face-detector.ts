@@ -11,7 +11,7 @@ import type { FaceDetector } from '@mediapipe/tasks-vision';
 import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import type { BlockManifest } from './block.ts';
-import { createMediapipeTask, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, MediapipeTaskSlot } from './mediapipe-runtime.ts';
+import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
 import { zeroToOne } from './props.ts';
 
 /** Names of BlazeFace's six keypoints, in its output order. */
@@ -72,14 +72,16 @@ export const MediapipeFaceDetectorV1: BlockManifest = {
           minDetectionConfidence: inputs.min_detection_confidence as number,
           minSuppressionThreshold: inputs.min_suppression_threshold as number,
         };
-        const detector = await slot.get([call.modelPath, call.wasmPath, call.delegate, options], () =>
+        const mode = mediapipeRunningMode(call.frame);
+        const detector = await slot.get([call.modelPath, call.wasmPath, call.delegate, options, mode], () =>
           createMediapipeTask('FaceDetector', call, async (fileset, model) => {
             const { FaceDetector } = await import('@mediapipe/tasks-vision');
-            return FaceDetector.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: 'VIDEO', ...options });
+            return FaceDetector.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: mode, ...options });
           }),
         );
-        const result = detector.detectForVideo(call.frame.source as TexImageSource, slot.clock.next());
-        return { predictions: faceDetectionsToDetections(result, call.frame, inputs.class_name as string, call.frame.parentId) };
+        const source = call.frame.source as TexImageSource;
+        const result = mode === 'VIDEO' ? detector.detectForVideo(source, slot.clock.next()) : detector.detect(source);
+        return { predictions: detectionsOnImage(faceDetectionsToDetections(result, call.frame, inputs.class_name as string, call.frame.parentId), call.frame) };
       },
     };
   },

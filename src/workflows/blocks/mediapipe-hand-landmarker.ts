@@ -11,7 +11,7 @@ import type { HandLandmarker } from '@mediapipe/tasks-vision';
 import { KIND } from '../kinds.ts';
 import type { BlockManifest } from './block.ts';
 import { landmarksToDetections } from './mediapipe-landmarks.ts';
-import { createMediapipeTask, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, MediapipeTaskSlot } from './mediapipe-runtime.ts';
+import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
 import { integerFrom, zeroToOne } from './props.ts';
 
 /** Names of the 21 hand keypoints, in the model's output order. */
@@ -75,18 +75,20 @@ export const MediapipeHandLandmarkerV1: BlockManifest = {
           minHandPresenceConfidence: inputs.min_hand_presence_confidence as number,
           minTrackingConfidence: inputs.min_tracking_confidence as number,
         };
-        const landmarker = await slot.get([call.modelPath, call.wasmPath, call.delegate, options], () =>
+        const mode = mediapipeRunningMode(call.frame);
+        const landmarker = await slot.get([call.modelPath, call.wasmPath, call.delegate, options, mode], () =>
           createMediapipeTask(
             'HandLandmarker',
             call,
             async (fileset, model) => {
               const { HandLandmarker } = await import('@mediapipe/tasks-vision');
-              return HandLandmarker.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: 'VIDEO', ...options });
+              return HandLandmarker.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: mode, ...options });
             },
             explainHandModelError,
           ),
         );
-        const result = landmarker.detectForVideo(call.frame.source as TexImageSource, slot.clock.next());
+        const source = call.frame.source as TexImageSource;
+        const result = mode === 'VIDEO' ? landmarker.detectForVideo(source, slot.clock.next()) : landmarker.detect(source);
         const className = inputs.class_name as string;
         const handedness = result.landmarks.map((_, i) => result.handedness[i]?.[0]);
         const instances = result.landmarks.map((landmarks, i) => ({
@@ -104,7 +106,7 @@ export const MediapipeHandLandmarkerV1: BlockManifest = {
           newId: () => runtime.newId(),
           extra: { handedness: handedness.map((h) => (h?.categoryName ?? '').toLowerCase()), handedness_confidence: handedness.map((h) => h?.score ?? 0) },
         });
-        return { predictions };
+        return { predictions: detectionsOnImage(predictions, call.frame) };
       },
     };
   },

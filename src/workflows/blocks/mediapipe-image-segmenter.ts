@@ -21,7 +21,7 @@ import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import { encodeMaskRle } from '../mask-rle.ts';
 import type { BlockManifest } from './block.ts';
-import { createMediapipeTask, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, MediapipeTaskSlot } from './mediapipe-runtime.ts';
+import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
 import { integerFrom, zeroToOne } from './props.ts';
 
 /** Roboflow's kind for per-class masks (one detection per class, its mask in `rle_mask`). */
@@ -133,7 +133,8 @@ export const MediapipeImageSegmenterV1: BlockManifest = {
     return {
       async run(inputs, { runtime }) {
         const call = mediapipeCall(inputs, runtime, 'serve an ImageSegmenter .tflite from your own origin (the demo ships /models/selfie_segmenter.tflite)');
-        const segmenter = await slot.get([call.modelPath, call.wasmPath, call.delegate], () =>
+        const mode = mediapipeRunningMode(call.frame);
+        const segmenter = await slot.get([call.modelPath, call.wasmPath, call.delegate, mode], () =>
           createMediapipeTask(
             'ImageSegmenter',
             call,
@@ -141,7 +142,7 @@ export const MediapipeImageSegmenterV1: BlockManifest = {
               const { ImageSegmenter } = await import('@mediapipe/tasks-vision');
               return ImageSegmenter.createFromOptions(fileset, {
                 baseOptions: { modelAssetBuffer: model, delegate: call.delegate },
-                runningMode: 'VIDEO',
+                runningMode: mode,
                 outputConfidenceMasks: true,
                 outputCategoryMask: false,
               });
@@ -149,7 +150,8 @@ export const MediapipeImageSegmenterV1: BlockManifest = {
             explainSegmenterModelError,
           ),
         );
-        const result = segmenter.segmentForVideo(call.frame.source as TexImageSource, slot.clock.next());
+        const source = call.frame.source as TexImageSource;
+        const result = mode === 'VIDEO' ? segmenter.segmentForVideo(source, slot.clock.next()) : segmenter.segment(source);
         try {
           const masks = result.confidenceMasks ?? [];
           if (masks.length === 0) throw new Error('ImageSegmenter returned no confidence masks');
@@ -163,7 +165,7 @@ export const MediapipeImageSegmenterV1: BlockManifest = {
             parentId: call.frame.parentId,
             newId: () => runtime.newId(),
           });
-          return { predictions };
+          return { predictions: detectionsOnImage(predictions, call.frame) };
         } finally {
           result.close();
         }

@@ -12,7 +12,7 @@ import type { ObjectDetector } from '@mediapipe/tasks-vision';
 import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import type { BlockManifest } from './block.ts';
-import { createMediapipeTask, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, MediapipeTaskSlot } from './mediapipe-runtime.ts';
+import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
 import { zeroToOne } from './props.ts';
 
 const stringListOrNull = v.nullable(v.array(v.pipe(v.string(), v.minLength(1))));
@@ -84,20 +84,22 @@ export const MediapipeObjectDetectorV1: BlockManifest = {
           categoryAllowlist: (inputs.category_allowlist as string[] | null) ?? undefined,
           categoryDenylist: (inputs.category_denylist as string[] | null) ?? undefined,
         };
-        const detector = await slot.get([call.modelPath, call.wasmPath, call.delegate, options], () =>
+        const mode = mediapipeRunningMode(call.frame);
+        const detector = await slot.get([call.modelPath, call.wasmPath, call.delegate, options, mode], () =>
           createMediapipeTask(
             'ObjectDetector',
             call,
             async (fileset, model) => {
               const { ObjectDetector } = await import('@mediapipe/tasks-vision');
-              return ObjectDetector.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: 'VIDEO', ...options });
+              return ObjectDetector.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: mode, ...options });
             },
             explainObjectDetectorModelError,
           ),
         );
-        const result = detector.detectForVideo(call.frame.source as TexImageSource, slot.clock.next());
+        const source = call.frame.source as TexImageSource;
+        const result = mode === 'VIDEO' ? detector.detectForVideo(source, slot.clock.next()) : detector.detect(source);
         const classNames = (inputs.class_names as string[] | null) ?? [];
-        return { predictions: objectDetectionsToDetections(result, call.frame, call.frame.parentId, () => runtime.newId(), classNames) };
+        return { predictions: detectionsOnImage(objectDetectionsToDetections(result, call.frame, call.frame.parentId, () => runtime.newId(), classNames), call.frame) };
       },
     };
   },

@@ -12,7 +12,7 @@ import type { PoseLandmarker } from '@mediapipe/tasks-vision';
 import { KIND } from '../kinds.ts';
 import type { BlockManifest } from './block.ts';
 import { landmarksToDetections } from './mediapipe-landmarks.ts';
-import { createMediapipeTask, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, MediapipeTaskSlot } from './mediapipe-runtime.ts';
+import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
 import { integerFrom, zeroToOne } from './props.ts';
 
 /** Names of BlazePose's 33 keypoints, in its output order. */
@@ -89,18 +89,20 @@ export const MediapipePoseLandmarkerV1: BlockManifest = {
           minPosePresenceConfidence: inputs.min_pose_presence_confidence as number,
           minTrackingConfidence: inputs.min_tracking_confidence as number,
         };
-        const landmarker = await slot.get([call.modelPath, call.wasmPath, call.delegate, options], () =>
+        const mode = mediapipeRunningMode(call.frame);
+        const landmarker = await slot.get([call.modelPath, call.wasmPath, call.delegate, options, mode], () =>
           createMediapipeTask(
             'PoseLandmarker',
             call,
             async (fileset, model) => {
               const { PoseLandmarker } = await import('@mediapipe/tasks-vision');
-              return PoseLandmarker.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: 'VIDEO', ...options });
+              return PoseLandmarker.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: mode, ...options });
             },
             explainPoseModelError,
           ),
         );
-        const result = landmarker.detectForVideo(call.frame.source as TexImageSource, slot.clock.next());
+        const source = call.frame.source as TexImageSource;
+        const result = mode === 'VIDEO' ? landmarker.detectForVideo(source, slot.clock.next()) : landmarker.detect(source);
         try {
           const className = inputs.class_name as string;
           const instances = result.landmarks.map((landmarks) => {
@@ -113,7 +115,7 @@ export const MediapipePoseLandmarkerV1: BlockManifest = {
             parentId: call.frame.parentId,
             newId: () => runtime.newId(),
           });
-          return { predictions };
+          return { predictions: detectionsOnImage(predictions, call.frame) };
         } finally {
           result.close();
         }

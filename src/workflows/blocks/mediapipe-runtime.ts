@@ -18,6 +18,7 @@
 import * as v from 'valibot';
 import type { FilesetResolver } from '@mediapipe/tasks-vision';
 import type { BlobRecord } from '../../models/model-cache.ts';
+import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import { isWorkflowImage, type BlockRuntime, type PropertySpec, type WorkflowImageValue } from './block.ts';
 
@@ -215,6 +216,19 @@ export function mediapipeCall(inputs: Record<string, unknown>, runtime: BlockRun
   return { frame: image as MediapipeCall['frame'], modelPath, wasmPath, delegate: inputs.delegate as MediapipeDelegate };
 }
 
+/**
+ * How a task runs on this image: VIDEO (timestamps; landmarkers track from one call to the next) on the frames of a
+ * video, IMAGE on a crop (successive calls get different crops, which tracking would mix up).
+ */
+export function mediapipeRunningMode(frame: WorkflowImageValue): 'IMAGE' | 'VIDEO' {
+  return frame.origin ? 'IMAGE' : 'VIDEO';
+}
+
+/** Detections made on `frame`, remembering where it lies when it is a crop (so `coordinates_system: parent` works). */
+export function detectionsOnImage(detections: Detections, frame: WorkflowImageValue): Detections {
+  return frame.origin ? { ...detections, origin: frame.origin } : detections;
+}
+
 /** Anything tasks-vision creates: it must be closed. */
 interface Closable {
   close(): void;
@@ -247,6 +261,25 @@ export class MediapipeTaskSlot<T extends Closable> {
   }
 }
 
+let creating: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `create` (a tasks-vision `createFromOptions`) once the module build's `ModuleFactory` global is set. The
+ * loader sets that global when first evaluated and tasks-vision clears it after creating a task, so a second task
+ * in the same worker (two MediaPipe steps, or a step whose settings changed) would fail with "ModuleFactory not
+ * set." Creations are serialised, and each one sets the global again from the loader module's default export.
+ */
+function withModuleFactory<T>(fileset: WasmFileset, create: () => Promise<T>): Promise<T> {
+  const run = creating.then(async () => {
+    const loader = (await import(/* @vite-ignore */ fileset.wasmLoaderPath)) as { default?: unknown };
+    const scope = globalThis as { ModuleFactory?: unknown };
+    if (!scope.ModuleFactory && typeof loader.default === 'function') scope.ModuleFactory = loader.default;
+    return create();
+  });
+  creating = run.catch(() => undefined);
+  return run;
+}
+
 /**
  * Creates a task from the model asset at `modelPath`: fileset and asset in parallel, the telemetry guard first.
  * A refusal by tasks-vision becomes a {@link MediapipeModelError} naming the task, the model and, where
@@ -261,7 +294,7 @@ export async function createMediapipeTask<T>(
   blockMediapipeTelemetry();
   const [fileset, model] = await Promise.all([visionFileset(call.wasmPath), mediapipeModelAsset(call.modelPath)]);
   try {
-    return await create(fileset, model);
+    return await withModuleFactory(fileset, () => create(fileset, model));
   } catch (error) {
     const message = errorText(error);
     const why = explain(message);
