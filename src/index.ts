@@ -106,5 +106,6 @@ export type {
   ImageOrigin,
   CoordinatesOrigin,
 } from './workflows/detections.ts';
+export { decodeMaskRle, encodeMaskRle } from './workflows/mask-rle.ts';
 export type { WorkflowResult, WorkflowOutputValue, Base64Image } from './workflows/serialize.ts';
 export type { ChromeTrace, TraceEvent } from './workflows/profiler.ts';
