@@ -19,6 +19,9 @@ const SEGMENTER = '/tests/fixtures/generated/selfie_segmenter.tflite';
 const POSE = '/tests/fixtures/generated/pose_landmarker_lite.task';
 const HANDS = '/tests/fixtures/generated/hand_landmarker.task';
 const FACE_OBJECTS = '/tests/fixtures/generated/face_object_detector.tflite';
+const HAND_VIDEO = '/tests/fixtures/generated/hand.mp4';
+/** Fingertips in `hand.jpg` (640×480), read off the picture by eye. */
+const FINGERTIPS = { thumb_tip: [255, 25], index_finger_tip: [487, 140], middle_finger_tip: [540, 256], ring_finger_tip: [515, 320], pinky_tip: [432, 432] } as const;
 
 interface Prediction {
   x: number;
@@ -299,20 +302,39 @@ test.describe('mediapipe blocks', () => {
     expect([...ids][0]).toEqual(expect.any(Number));
   });
 
-  test('the hand landmarker loads its bundle and runs on every frame (no bare hand in this footage)', async ({ page }) => {
+  test('the hand landmarker puts the fingertips of an open hand where they are', async ({ page }) => {
     const requests = await open(page);
     const specification = oneStep({ type: 'framewise/mediapipe_hand_landmarker@v1', model_asset_path: HANDS });
-    const result = await run(page, { specification, video: VIDEO, serializeResults: true, profiling: true });
+    const result = await run(page, { specification, video: HAND_VIDEO, serializeResults: true, profiling: true });
     console.log(`hand step: median ${medianStepMs(result)} ms a frame`);
     expect(result.error).toBeUndefined();
     expect(result.frames).toHaveLength(FRAMES);
     for (const frame of result.frames) {
       const out = frame.outputs.out as { image: { width: number; height: number }; predictions: Prediction[] };
-      expect(out.image).toEqual({ width: 512, height: 512 });
-      // The astronaut's hands are gloved and cut by the frame's edge: at the default thresholds none is found.
-      expect(out.predictions, `frame ${frame.frameId}`).toEqual([]);
+      expect(out.image).toEqual({ width: 640, height: 480 });
+      expect(out.predictions, `frame ${frame.frameId}`).toHaveLength(1);
+      const p = out.predictions[0]!;
+      expect(p.class).toBe('hand');
+      expect(p.keypoints).toHaveLength(21);
+      expect(['left', 'right']).toContain(p.handedness);
+      const k = Object.fromEntries(p.keypoints!.map((q) => [q.class_name!, q]));
+      const errors = Object.fromEntries(Object.entries(FINGERTIPS).map(([name, [x, y]]) => [name, +Math.hypot(k[name]!.x - x, k[name]!.y - y).toFixed(1)]));
+      if (frame.frameId === 1) console.log(`hand frame 1: ${JSON.stringify({ box: [p.x - p.width / 2, p.y - p.height / 2, p.width, p.height].map(Math.round), confidence: +p.confidence.toFixed(3), handedness: p.handedness, wrist: [Math.round(k.wrist!.x), Math.round(k.wrist!.y)], fingertipErrorPx: errors })}`);
+      for (const [name, error] of Object.entries(errors)) expect(error, `${name} on frame ${frame.frameId}: ${JSON.stringify(errors)}`).toBeLessThan(30);
+      // The box holds the fingertips.
+      expect(p.x + p.width / 2).toBeGreaterThanOrEqual(k.middle_finger_tip!.x);
+      expect(p.y - p.height / 2).toBeLessThanOrEqual(k.thumb_tip!.y);
+      expect(p.y + p.height / 2).toBeGreaterThanOrEqual(k.pinky_tip!.y);
     }
     expect(requests.filter((u) => u.endsWith('.task'))).toHaveLength(1);
+  });
+
+  test('the hand landmarker finds no hand on the astronaut (gloved, cut by the frame)', async ({ page }) => {
+    await open(page);
+    const result = await run(page, { specification: oneStep({ type: 'framewise/mediapipe_hand_landmarker@v1', model_asset_path: HANDS }), video: VIDEO, serializeResults: true });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(FRAMES);
+    for (const frame of result.frames) expect((frame.outputs.out as { predictions: Prediction[] }).predictions, `frame ${frame.frameId}`).toEqual([]);
   });
 
   test('the landmarkers name what a model lacks when given a plain .tflite', async ({ page }) => {
