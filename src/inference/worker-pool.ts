@@ -1,89 +1,49 @@
 /**
- * A pool of inference workers driven through comlink.
- *
- * comlink leaves a call to a dead worker pending forever; here every call races the worker's `error` event,
- * `terminate()` and a timeout, so nothing hangs.
+ * A pool of inference workers driven through comlink. Every call is guarded (guarded-worker.ts): a crash, a
+ * timeout or `terminate()` rejects it, so nothing hangs.
  */
 import * as Comlink from 'comlink';
-import { WorkerError, describeError } from '../pipeline/errors.ts';
+import { WorkerError } from '../pipeline/errors.ts';
+import { GuardedWorker } from './guarded-worker.ts';
 import type { InferenceWorkerApi, WorkerDecodeOptions, WorkerLoadRequest, WorkerLoadResult, WorkerResult } from './worker-protocol.ts';
 
-/** One worker and its guarded calls. */
+/** One inference worker and its guarded calls. */
 export class PoolWorker {
-  private readonly worker: Worker;
-  private readonly api: Comlink.Remote<InferenceWorkerApi>;
-  private readonly pending = new Set<(error: Error) => void>();
-  private deadReason?: string;
+  private readonly worker: GuardedWorker<InferenceWorkerApi>;
 
   constructor(readonly index: number) {
-    this.worker = new Worker(new URL('./inference-worker.ts', import.meta.url), { type: 'module', name: `framewise-inference-${index}` });
-    this.api = Comlink.wrap<InferenceWorkerApi>(this.worker);
-    this.worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      this.kill(`worker ${index} crashed: ${event.message || 'script error (failed to load or threw at top level)'}`);
-    });
-    this.worker.addEventListener('messageerror', () => this.kill(`worker ${index} sent a message that could not be deserialised`));
+    const worker = new Worker(new URL('./inference-worker.ts', import.meta.url), { type: 'module', name: `framewise-inference-${index}` });
+    this.worker = new GuardedWorker<InferenceWorkerApi>(worker, `worker ${index}`);
   }
 
   /** Rejects every pending call and stops the worker. Idempotent. */
   kill(reason: string): void {
-    if (this.deadReason) return;
-    this.deadReason = reason;
-    for (const reject of this.pending) reject(new WorkerError(reason));
-    this.pending.clear();
-    this.api[Comlink.releaseProxy]();
-    this.worker.terminate();
-  }
-
-  private call<T>(what: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
-    if (this.deadReason) return Promise.reject(new WorkerError(this.deadReason));
-    return new Promise<T>((resolve, reject) => {
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        this.pending.delete(fail);
-        reject(error);
-      };
-      const timer = setTimeout(() => {
-        fail(new WorkerError(`worker ${this.index}: ${what} took longer than ${timeoutMs} ms`));
-        this.kill(`worker ${this.index} timed out during ${what}`);
-      }, timeoutMs);
-      this.pending.add(fail);
-      run().then(
-        (value) => {
-          clearTimeout(timer);
-          this.pending.delete(fail);
-          resolve(value);
-        },
-        (error: unknown) => {
-          const e = error instanceof Error ? error : new WorkerError(describeError(error));
-          fail(e);
-        },
-      );
-    });
+    this.worker.kill(reason);
   }
 
   load(request: WorkerLoadRequest, timeoutMs: number): Promise<WorkerLoadResult> {
     // The bytes are copied (not transferred) so every worker of the pool gets its own.
-    return this.call('model load', timeoutMs, () => this.api.load(request));
+    return this.worker.call('model load', timeoutMs, (api) => api.load(request));
   }
 
   /** Transfers `frame` to the worker, which closes it. */
   infer(frame: VideoFrame, options: WorkerDecodeOptions, timeoutMs: number): Promise<WorkerResult> {
-    if (this.deadReason) {
+    const dead = this.worker.dead;
+    if (dead) {
       frame.close();
-      return Promise.reject(new WorkerError(this.deadReason));
+      return Promise.reject(new WorkerError(dead));
     }
-    return this.call('inference', timeoutMs, () => this.api.infer(Comlink.transfer(frame, [frame as unknown as Transferable]), options));
+    return this.worker.call('inference', timeoutMs, (api) => api.infer(Comlink.transfer(frame, [frame as unknown as Transferable]), options));
   }
 
   inferTensor(data: Float32Array, frameWidth: number, frameHeight: number, options: WorkerDecodeOptions, timeoutMs: number): Promise<WorkerResult> {
-    return this.call('inference', timeoutMs, () => this.api.inferTensor(data, frameWidth, frameHeight, options));
+    return this.worker.call('inference', timeoutMs, (api) => api.inferTensor(data, frameWidth, frameHeight, options));
   }
 
   /** Releases the session (best effort, bounded) and stops the worker. */
   async dispose(): Promise<void> {
-    if (this.deadReason) return;
-    await this.call('dispose', 2000, () => this.api.dispose()).catch(() => undefined);
+    if (this.worker.dead) return;
+    await this.worker.call('dispose', 2000, (api) => api.dispose()).catch(() => undefined);
     this.kill(`worker ${this.index} was disposed`);
   }
 }

@@ -179,6 +179,12 @@ export type WorkflowOptions = PipelineOptions<WorkflowResult> &
 export type WorkflowPipeline = InferencePipeline<WorkflowResult> & {
   /** Chrome trace-event JSON of the last `profilerBufferSize` frames: one complete event per step per frame (empty without `profiling`). */
   workflowProfile(): ChromeTrace;
+  /**
+   * Changes workflow parameter values (`WorkflowParameter` inputs) from the next frame on, e.g. the model a step
+   * runs (`model_id: $inputs.model`, loaded on demand). Rejects with the typed workflow error when a value does not
+   * fit its input, or when the workflow isn't running.
+   */
+  updateWorkflowParameters(values: Record<string, unknown>): Promise<void>;
 };
 
 /** The pipeline's lifecycle: `created` → `running` → (`terminating` →) `ended`. */
@@ -356,7 +362,15 @@ export class InferencePipeline<R = FramePredictions> {
       modelLoadTimeoutMs: numberOption('modelLoadTimeoutMs', options.modelLoadTimeoutMs, 120_000, 1),
     });
     const pipeline = new InferencePipeline<WorkflowResult>(processor, options);
-    return Object.assign(pipeline, { workflowProfile: (): ChromeTrace => processor.profiler.toChromeTrace() });
+    return Object.assign(pipeline, {
+      workflowProfile: (): ChromeTrace => processor.profiler.toChromeTrace(),
+      updateWorkflowParameters: (values: Record<string, unknown>): Promise<void> => {
+        if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+          return Promise.reject(new TypeError(`updateWorkflowParameters needs an object of parameter values by name, got ${JSON.stringify(values)}`));
+        }
+        return processor.updateParameters(values);
+      },
+    });
   }
 
   private static checkBackend(backend: Backend | undefined): Backend {

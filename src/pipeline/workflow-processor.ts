@@ -14,10 +14,11 @@ import { fetchRegisteredWorkflow } from '../workflows/registered-workflow.ts';
 import type { WorkflowResult } from '../workflows/serialize.ts';
 import { RuntimeInputError, deserializeWorkflowError } from '../workflows/workflow-errors.ts';
 import type { WorkflowWorkerApi, WorkflowWorkerFrameResult, WorkflowWorkerLoadResult, WorkflowWorkerUpdateResult } from '../workflows/workflow-worker.ts';
-import { ModelError, WorkerError, describeError } from './errors.ts';
+import { ModelError, WorkerError } from './errors.ts';
 import { FpsMeter } from './fps-meter.ts';
 import type { FrameProcessor, Notify, ProcessingSlot } from './frame-processor.ts';
 import { Semaphore } from './semaphore.ts';
+import { GuardedWorker } from '../inference/guarded-worker.ts';
 import type { Backend } from './types.ts';
 
 /** Options of {@link WorkflowProcessor}. */
@@ -88,10 +89,7 @@ function chooseThreads(requested: number | undefined): number {
 export class WorkflowProcessor implements FrameProcessor {
   readonly concurrency = 1;
   private readonly turn = new Semaphore(1);
-  private worker?: Worker;
-  private api?: Comlink.Remote<WorkflowWorkerApi>;
-  private deadReason?: string;
-  private readonly pending = new Set<(error: Error) => void>();
+  private worker?: GuardedWorker<WorkflowWorkerApi>;
   private readonly loading = new AbortController();
   private readonly fps = new Map<number, FpsMeter>();
   private notify?: Notify;
@@ -138,14 +136,9 @@ export class WorkflowProcessor implements FrameProcessor {
     });
     this.notify = notify;
     if (this.loading.signal.aborted) return;
-    this.worker = new Worker(new URL('../workflows/workflow-worker.ts', import.meta.url), { type: 'module', name: 'framewise-workflow' });
-    this.api = Comlink.wrap<WorkflowWorkerApi>(this.worker);
-    this.worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      this.kill(`the workflow worker crashed: ${event.message || 'script error (failed to load or threw at top level)'}`);
-    });
-    const api = this.api;
-    const result = await this.guard<WorkflowWorkerLoadResult>('workflow load', o.modelLoadTimeoutMs, () =>
+    const worker = new GuardedWorker<WorkflowWorkerApi>(new Worker(new URL('../workflows/workflow-worker.ts', import.meta.url), { type: 'module', name: 'framewise-workflow' }), 'the workflow worker');
+    this.worker = worker;
+    const result = await worker.call<WorkflowWorkerLoadResult>('workflow load', o.modelLoadTimeoutMs, (api) =>
       api.load(
         Comlink.transfer(
           {
@@ -180,46 +173,12 @@ export class WorkflowProcessor implements FrameProcessor {
     });
   }
 
-  private kill(reason: string): void {
-    if (this.deadReason) return;
-    this.deadReason = reason;
-    for (const reject of this.pending) reject(new WorkerError(reason));
-    this.pending.clear();
-    this.api?.[Comlink.releaseProxy]();
-    this.worker?.terminate();
-  }
-
-  /** Races a worker call against the worker dying and a timeout, so nothing hangs. */
-  private guard<T>(what: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
-    if (this.deadReason) return Promise.reject(new WorkerError(this.deadReason));
-    return new Promise<T>((resolve, reject) => {
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        this.pending.delete(fail);
-        reject(error);
-      };
-      const timer = setTimeout(() => {
-        fail(new WorkerError(`the workflow worker: ${what} took longer than ${timeoutMs} ms`));
-        this.kill(`the workflow worker timed out during ${what}`);
-      }, timeoutMs);
-      this.pending.add(fail);
-      run().then(
-        (value) => {
-          clearTimeout(timer);
-          this.pending.delete(fail);
-          resolve(value);
-        },
-        (error: unknown) => fail(error instanceof Error ? error : new WorkerError(describeError(error))),
-      );
-    });
-  }
-
   async acquire(): Promise<ProcessingSlot> {
     await this.turn.acquire();
-    const api = this.api;
+    const worker = this.worker;
     return {
       run: async (frame, meta): Promise<WorkflowResult> => {
-        if (!api) {
+        if (!worker) {
           frame.close();
           throw new ModelError('the workflow is not loaded');
         }
@@ -233,11 +192,11 @@ export class WorkflowProcessor implements FrameProcessor {
           measured_fps: meter.tick(),
           comes_from_video_file: meta.comesFromVideoFile,
         };
-        if (this.deadReason) {
+        if (worker.dead) {
           frame.close();
-          throw new WorkerError(this.deadReason);
+          throw new WorkerError(worker.dead);
         }
-        const result = await this.guard<WorkflowWorkerFrameResult>('a frame', this.options.inferenceTimeoutMs, () => api.run(Comlink.transfer(frame, [frame as unknown as Transferable]), video));
+        const result = await worker.call<WorkflowWorkerFrameResult>('a frame', this.options.inferenceTimeoutMs, (api) => api.run(Comlink.transfer(frame, [frame as unknown as Transferable]), video));
         for (const m of result.models ?? []) {
           const released = m.released.length ? `; released ${m.released.map((r) => r.label).join(', ')}` : '';
           this.notify?.({ severity: 'info', eventType: 'MODEL_LOADED', context: 'model', message: `workflow model loaded on demand: ${m.label} on ${m.backend}${released}`, payload: { onDemand: true, key: m.key, backend: m.backend, released: m.released.map((r) => r.key) } });
@@ -252,19 +211,16 @@ export class WorkflowProcessor implements FrameProcessor {
 
   /** Changes workflow parameter values from the next frame on; throws the typed workflow error when one does not fit. */
   async updateParameters(values: Record<string, unknown>): Promise<void> {
-    const api = this.api;
-    if (!api) throw new ModelError('the workflow is not loaded');
-    const result = await this.guard<WorkflowWorkerUpdateResult>('updateParameters', this.options.inferenceTimeoutMs, () => api.updateParameters(values));
+    const worker = this.worker;
+    if (!worker) throw new ModelError('the workflow is not loaded');
+    const result = await worker.call<WorkflowWorkerUpdateResult>('updateParameters', this.options.inferenceTimeoutMs, (api) => api.updateParameters(values));
     if (!result.ok) throw deserializeWorkflowError(result.error);
   }
 
   async close(): Promise<void> {
     this.loading.abort();
     this.turn.close(new Error('the pipeline was terminated'));
-    if (this.api && !this.deadReason) {
-      const api = this.api;
-      await this.guard('dispose', 2000, () => api.dispose()).catch(() => undefined);
-    }
-    this.kill('the pipeline was terminated');
+    if (this.worker && !this.worker.dead) await this.worker.call('dispose', 2000, (api) => api.dispose()).catch(() => undefined);
+    this.worker?.kill('the pipeline was terminated');
   }
 }

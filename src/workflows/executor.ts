@@ -125,6 +125,16 @@ export class WorkflowExecutor {
    * `model_id` parameter naming a new model makes the model step load it on its next frame.
    */
   updateParameters(values: Readonly<Record<string, unknown>>): void {
+    for (const name of Object.keys(values)) {
+      if (!this.compiled.inputs.some((i) => i.role === 'parameter' && i.name === name)) {
+        const known = this.compiled.inputs.filter((i) => i.role === 'parameter').map((i) => i.name);
+        throw new RuntimeInputError(`no WorkflowParameter input is named "${name}" (the workflow's parameters: ${known.join(', ') || 'none'})`, {
+          step: `input "${name}"`,
+          property: 'name',
+          value: name,
+        });
+      }
+    }
     const given = { ...this.given, ...values };
     this.parameters = resolveParameters(this.compiled, { ...this.options, parameters: given });
     this.given = given;

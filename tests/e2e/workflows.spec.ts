@@ -341,6 +341,32 @@ const variant = (k: number | string) => ({ url: `${COLOUR_BOX_MODEL.url}?variant
 test.describe('workflows: model_id from a parameter or a step output', () => {
   test.beforeEach(async ({ page }) => open(page));
 
+  test('updateWorkflowParameters switches the model from the next frames on; a bad value is a typed error', async ({ page }) => {
+    const spec = {
+      version: '1.0',
+      inputs: [
+        { type: 'WorkflowImage', name: 'image' },
+        { type: 'WorkflowParameter', name: 'model', default_value: variant('a') },
+      ],
+      steps: [{ type: 'roboflow_core/roboflow_object_detection_model@v2', name: 'detect', images: '$inputs.image', model_id: '$inputs.model' }],
+      outputs: [
+        { type: 'JsonField', name: 'model', selector: '$steps.detect.model_id' },
+        { type: 'JsonField', name: 'predictions', selector: '$steps.detect.predictions' },
+      ],
+    };
+    const result = await run(page, { specification: spec, video: VIDEO, update: { frame: 20, values: { model: variant('b') }, invalid: { nope: 1 } } });
+    expect(result.error).toBeUndefined();
+    expect(result.frames).toHaveLength(FRAME_COUNT);
+    expect(result.updates?.[0]).toBe('ok');
+    expect(result.updates?.[1]).toMatch(/^RuntimeInputError: .*nope/);
+    for (const f of result.frames) {
+      // Frame 21 may already have been in the worker when the update was sent; every later frame runs the new model.
+      if (f.frameId <= 20) expect(f.outputs.model, `frame ${f.frameId}`).toBe(variant('a').url);
+      if (f.frameId >= 22) expect(f.outputs.model, `frame ${f.frameId}`).toBe(variant('b').url);
+      expectBoxesMatch(f.frameId, (f.outputs.predictions as DetectionsJson).predictions);
+    }
+  });
+
   test('model_id from a WorkflowParameter: workflowsParameters per pipeline, else default_value', async ({ page }) => {
     const spec = {
       version: '1.0',

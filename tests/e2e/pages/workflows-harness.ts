@@ -19,6 +19,8 @@ export interface WorkflowRunRequest {
   profiling?: boolean;
   profilerBufferSize?: number;
   registered?: { workspaceName: string; workflowId: string; apiKey: string; apiUrl: string };
+  /** After the sink got frame `frame`, call updateWorkflowParameters(values) (and, if given, with `invalid` too). */
+  update?: { frame: number; values: Record<string, unknown>; invalid?: Record<string, unknown> };
   /** Read RGB at these points of image output `output` on these frames. */
   probes?: { output: string; frames: number[]; points: [number, number][] };
 }
@@ -38,6 +40,8 @@ export interface WorkflowRunResult {
   profile?: ChromeTrace;
   statuses: string[];
   error?: { name: string; message: string };
+  /** How updateWorkflowParameters answered: 'ok' or the error's name and message. */
+  updates?: string[];
 }
 
 function jsonSafe(value: WorkflowOutputValue): unknown {
@@ -61,6 +65,12 @@ async function runWorkflow(request: WorkflowRunRequest): Promise<WorkflowRunResu
   const pixels: Record<number, number[][]> = {};
   const statuses: string[] = [];
   const probeCanvas = new OffscreenCanvas(1, 1);
+  const updates: string[] = [];
+  const answer = (p: Promise<void>) =>
+    p.then(
+      () => updates.push('ok'),
+      (e: Error) => updates.push(`${e.name}: ${e.message}`),
+    );
   let pipeline: ReturnType<typeof InferencePipeline.initWithWorkflow> | undefined;
   try {
     pipeline = InferencePipeline.initWithWorkflow({
@@ -85,6 +95,11 @@ async function runWorkflow(request: WorkflowRunRequest): Promise<WorkflowRunResu
           typed[name] = typeOf(value);
         }
         frames.push({ frameId: frame.frameId, outputs, typed });
+        const update = request.update;
+        if (update && frame.frameId === update.frame) {
+          void answer(pipeline!.updateWorkflowParameters(update.values));
+          if (update.invalid) void answer(pipeline!.updateWorkflowParameters(update.invalid));
+        }
         const probe = request.probes;
         if (probe && probe.frames.includes(frame.frameId)) {
           const image = result[probe.output];
@@ -103,9 +118,9 @@ async function runWorkflow(request: WorkflowRunRequest): Promise<WorkflowRunResu
     await pipeline.join();
   } catch (error) {
     const e = error as Error;
-    return { frames, pixels, statuses, profile: pipeline?.workflowProfile(), error: { name: e.name, message: e.message } };
+    return { frames, pixels, statuses, updates, profile: pipeline?.workflowProfile(), error: { name: e.name, message: e.message } };
   }
-  return { frames, pixels, statuses, profile: request.profiling ? pipeline.workflowProfile() : undefined };
+  return { frames, pixels, statuses, updates, profile: request.profiling ? pipeline.workflowProfile() : undefined };
 }
 
 const harness = { runWorkflow };
