@@ -16,8 +16,8 @@ export class GuardedWorker<Api> {
   private readonly label: string;
 
   /**
-   * Takes over `worker`. Create it at the call site as `new Worker(new URL('./x.ts', import.meta.url), { type:
-   * 'module' })`: bundlers recognise a worker entry only in that form. `label` names it in messages ("worker 0").
+   * Takes over `worker`. Create the Worker at the call site, from a `new URL(…, import.meta.url)` of its module
+   * with `type: 'module'`: bundlers recognise a worker entry only in that form. `label` names it in messages.
    */
   constructor(worker: Worker, label: string) {
     this.label = label;
