@@ -79,30 +79,37 @@ const chunkKey = (key: string, index: number): IDBValidKey => ['chunk', key, ind
 /** Every key `[prefix, …]`: arrays sort after strings and numbers, so `[prefix, []]` bounds them from above. */
 const prefixRange = (...prefix: (string | number)[]) => IDBKeyRange.bound(prefix, [...prefix, []]);
 
+/** Reads the value stored under `key`. */
+function readValue<T>(key: IDBValidKey): Promise<T | undefined> {
+  return db()('readonly', (s) => promisifyRequest(s.get(key) as IDBRequest<T | undefined>));
+}
+
+/** Stores `value` under `key`, resolving once the transaction completes. */
+function writeValue(value: unknown, key: IDBValidKey): Promise<void> {
+  return db()('readwrite', (s) => {
+    s.put(value, key);
+    return promisifyRequest(s.transaction);
+  });
+}
+
 /** Reads the record of model `id`. */
 export async function getModelRecord(id: string): Promise<ModelRecord | undefined> {
-  return db()('readonly', (s) => promisifyRequest(s.get(modelKey(id)) as IDBRequest<ModelRecord | undefined>));
+  return readValue<ModelRecord>(modelKey(id));
 }
 
 /** Writes a model record. */
 export async function putModelRecord(record: ModelRecord): Promise<void> {
-  return db()('readwrite', (s) => {
-    s.put(record, modelKey(record.id));
-    return promisifyRequest(s.transaction);
-  });
+  return writeValue(record, modelKey(record.id));
 }
 
 /** Reads the bookkeeping of the file under `key`. */
 export async function getBlobRecord(key: string): Promise<BlobRecord | undefined> {
-  return db()('readonly', (s) => promisifyRequest(s.get(blobKey(key)) as IDBRequest<BlobRecord | undefined>));
+  return readValue<BlobRecord>(blobKey(key));
 }
 
 /** Writes a file's bookkeeping. */
 export async function putBlobRecord(record: BlobRecord): Promise<void> {
-  return db()('readwrite', (s) => {
-    s.put(record, blobKey(record.key));
-    return promisifyRequest(s.transaction);
-  });
+  return writeValue(record, blobKey(record.key));
 }
 
 /** Stores chunk `index` (as a Blob) and the updated bookkeeping in one transaction (both or neither). Rejects with QuotaExceededError when full. */

@@ -7,6 +7,7 @@
  */
 import { SourceError, describeError } from '../pipeline/errors.ts';
 import { Signal, type FrameSource, type GrabbedFrame, type SourceInfo } from './frame-source.ts';
+import { FreshestFrame } from './freshest-frame.ts';
 
 interface TrackProcessor {
   readable: ReadableStream<VideoFrame>;
@@ -25,8 +26,7 @@ export interface MediaStreamSourceOptions {
 }
 
 export class MediaStreamSource implements FrameSource {
-  droppedFrames = 0;
-  private latest?: GrabbedFrame;
+  private readonly pending = new FreshestFrame();
   private produced = 0;
   private readonly changed = new Signal();
   private reader?: ReadableStreamDefaultReader<VideoFrame>;
@@ -39,6 +39,11 @@ export class MediaStreamSource implements FrameSource {
     private readonly stream: MediaStream,
     private readonly options: MediaStreamSourceOptions,
   ) {}
+
+  /** Frames read from the track but never handed out (only the freshest is kept). */
+  get droppedFrames(): number {
+    return this.pending.dropped;
+  }
 
   async open(): Promise<SourceInfo> {
     const track = this.stream.getVideoTracks()[0];
@@ -76,11 +81,7 @@ export class MediaStreamSource implements FrameSource {
           break;
         }
         this.produced += 1;
-        if (this.latest) {
-          this.latest.frame.close();
-          this.droppedFrames += 1;
-        }
-        this.latest = { frame: value, frameId: this.produced, grabbedAt: Date.now(), mediaTimestamp: value.timestamp / 1e6 };
+        this.pending.put({ frame: value, frameId: this.produced, grabbedAt: Date.now(), mediaTimestamp: value.timestamp / 1e6 });
         this.changed.notify();
       }
     } catch (error) {
@@ -93,11 +94,8 @@ export class MediaStreamSource implements FrameSource {
   async next(): Promise<GrabbedFrame | null> {
     for (;;) {
       if (this.closed) return null;
-      const latest = this.latest;
-      if (latest) {
-        this.latest = undefined;
-        return latest;
-      }
+      const latest = this.pending.take();
+      if (latest) return latest;
       if (this.failure) throw this.failure;
       if (this.ended) return null;
       await this.changed.wait();
@@ -106,17 +104,13 @@ export class MediaStreamSource implements FrameSource {
 
   /** Drops the frame waiting to be taken, if any, counting it (used while muted). */
   discardPending(): void {
-    if (!this.latest) return;
-    this.latest.frame.close();
-    this.latest = undefined;
-    this.droppedFrames += 1;
+    this.pending.discard();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.latest?.frame.close();
-    this.latest = undefined;
+    this.pending.clear();
     this.reader?.cancel().catch(() => undefined);
     if (this.options.stopTracksOnClose) for (const track of this.stream.getTracks()) track.stop();
     this.options.onClose?.();

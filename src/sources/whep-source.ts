@@ -16,6 +16,7 @@
  */
 import { SourceError, describeError } from '../pipeline/errors.ts';
 import { Signal, type FrameSource, type GrabbedFrame, type SourceInfo } from './frame-source.ts';
+import { FreshestFrame } from './freshest-frame.ts';
 import { MediaStreamSource } from './media-stream-source.ts';
 import { WhepHttpError, connectWhep, type WhepConnection } from './whep-client.ts';
 
@@ -78,7 +79,7 @@ interface Loss {
 
 /** A live WHEP stream as a FrameSource that reconnects by itself. */
 export class WhepSource implements FrameSource {
-  private latest?: GrabbedFrame;
+  private readonly pending = new FreshestFrame();
   private readonly changed = new Signal();
   private readonly lifetime = new AbortController();
   private closed = false;
@@ -87,7 +88,6 @@ export class WhepSource implements FrameSource {
   /** Frame ids used by earlier connections; a connection's frame n becomes `idBase + n`. */
   private idBase = 0;
   private lastFrameId = 0;
-  private droppedHere = 0;
   private droppedBefore = 0;
   private connection?: WhepConnection;
   private reader?: MediaStreamSource;
@@ -120,7 +120,7 @@ export class WhepSource implements FrameSource {
 
   /** Frames decoded but never handed out (only the freshest is kept), over every connection so far. */
   get droppedFrames(): number {
-    return this.droppedBefore + (this.reader?.droppedFrames ?? 0) + this.droppedHere;
+    return this.droppedBefore + (this.reader?.droppedFrames ?? 0) + this.pending.dropped;
   }
 
   /** The current state (`undefined` before {@link open}). */
@@ -248,11 +248,7 @@ export class WhepSource implements FrameSource {
         this.firstSize ??= { width: grabbed.frame.displayWidth, height: grabbed.frame.displayHeight };
         const frameId = this.idBase + grabbed.frameId;
         this.lastFrameId = Math.max(this.lastFrameId, frameId);
-        if (this.latest) {
-          this.latest.frame.close();
-          this.droppedHere += 1;
-        }
-        this.latest = { ...grabbed, frameId };
+        this.pending.put({ ...grabbed, frameId });
         onFrame();
         this.changed.notify();
       }
@@ -336,11 +332,8 @@ export class WhepSource implements FrameSource {
   async next(): Promise<GrabbedFrame | null> {
     for (;;) {
       if (this.closed) return null;
-      const latest = this.latest;
-      if (latest) {
-        this.latest = undefined;
-        return latest;
-      }
+      const latest = this.pending.take();
+      if (latest) return latest;
       if (this.failure) throw this.failure;
       await this.changed.wait();
     }
@@ -348,10 +341,7 @@ export class WhepSource implements FrameSource {
 
   /** Drops the frame waiting to be taken, if any, counting it (used while muted). */
   discardPending(): void {
-    if (!this.latest) return;
-    this.latest.frame.close();
-    this.latest = undefined;
-    this.droppedHere += 1;
+    this.pending.discard();
   }
 
   /**
@@ -365,8 +355,7 @@ export class WhepSource implements FrameSource {
     this.lifetime.abort(new DOMException('the WHEP source was closed', 'AbortError'));
     if (this.reader && this.connection) this.retire(this.connection, this.reader);
     else this.connection?.close();
-    this.latest?.frame.close();
-    this.latest = undefined;
+    this.pending.clear();
     this.setState('ended', 'closed');
     this.stateValue = 'ended';
     this.settleOpen();

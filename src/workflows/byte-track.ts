@@ -152,6 +152,23 @@ export class ByteTrack {
     track.score = detection.score;
   }
 
+  /**
+   * Applies one association's matches: a tracked track is updated with its detection (into `activated`), a lost
+   * one reactivated (into `refound`).
+   */
+  private applyMatches(matches: readonly (readonly [number, number])[], tracks: readonly STrack[], detections: readonly STrack[], activated: STrack[], refound: STrack[]): void {
+    for (const [ti, di] of matches) {
+      const track = tracks[ti]!;
+      if (track.state === 'tracked') {
+        this.update(track, detections[di]!);
+        activated.push(track);
+      } else {
+        this.reactivate(track, detections[di]!);
+        refound.push(track);
+      }
+    }
+  }
+
   private step(boxes: Tlbr[], scores: number[]): STrack[] {
     this.frameId += 1;
     const activated: STrack[] = [];
@@ -170,29 +187,11 @@ export class ByteTrack {
     const pool = jointTracks(confirmed, this.lost);
     for (const t of pool) t.predict();
     const first = linearAssignment(fuseScore(iouDistance(pool, high), high), pool.length, high.length, this.matchingThreshold);
-    for (const [ti, di] of first.matches) {
-      const track = pool[ti]!;
-      if (track.state === 'tracked') {
-        this.update(track, high[di]!);
-        activated.push(track);
-      } else {
-        this.reactivate(track, high[di]!);
-        refound.push(track);
-      }
-    }
+    this.applyMatches(first.matches, pool, high, activated, refound);
     // Second association: the tracks left with low-score detections.
     const remaining = first.unmatchedRows.map((i) => pool[i]!).filter((t) => t.state === 'tracked');
     const second = linearAssignment(iouDistance(remaining, low), remaining.length, low.length, 0.5);
-    for (const [ti, di] of second.matches) {
-      const track = remaining[ti]!;
-      if (track.state === 'tracked') {
-        this.update(track, low[di]!);
-        activated.push(track);
-      } else {
-        this.reactivate(track, low[di]!);
-        refound.push(track);
-      }
-    }
+    this.applyMatches(second.matches, remaining, low, activated, refound);
     for (const ti of second.unmatchedRows) {
       const track = remaining[ti]!;
       if (track.state !== 'lost') {

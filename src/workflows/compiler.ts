@@ -115,18 +115,27 @@ function inputKinds(input: WorkflowInput): Kind[] {
   return kinds.length > 0 ? kinds : [KIND.WILDCARD];
 }
 
+/**
+ * Parses one entry of the specification's `inputs`, `steps` or `outputs` with `schema`. A mismatch is a
+ * WorkflowSyntaxError `invalid <what>: …` at `step`, naming the property at fault (`type` when the issue has no
+ * path) and the entry's value under `valueKey(property)` (the property itself by default).
+ */
+function parseEntry<S extends v.GenericSchema>(schema: S, item: unknown, what: string, step: string, valueKey: (property: string) => string = (property) => property): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, item);
+  if (!parsed.success) {
+    const { path, message } = describeIssues(parsed.issues);
+    const property = path ?? 'type';
+    const value = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[valueKey(property)] : item;
+    throw new WorkflowSyntaxError(`invalid ${what}: ${message}`, { step, property, value });
+  }
+  return parsed.output;
+}
+
 function compileInputs(raw: unknown[]): CompiledInput[] {
   const seen = new Set<string>();
   return raw.map((item, i) => {
     const where = label((item as { name?: unknown } | null)?.name, i, 'inputs');
-    const parsed = v.safeParse(WorkflowInputSchema, item);
-    if (!parsed.success) {
-      const { path, message } = describeIssues(parsed.issues);
-      const property = path ?? 'type';
-      const value = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[property.split('.')[0]!] : item;
-      throw new WorkflowSyntaxError(`invalid input: ${message}`, { step: `inputs[${i}] ${where}`, property, value });
-    }
-    const input = parsed.output as WorkflowInput;
+    const input = parseEntry(WorkflowInputSchema, item, 'input', `inputs[${i}] ${where}`, (property) => property.split('.')[0]!) as WorkflowInput;
     if (seen.has(input.name)) throw new DuplicatedNameError('two inputs share this name', { step: `inputs[${i}]`, property: 'name', value: input.name });
     seen.add(input.name);
     const role = input.type === 'WorkflowVideoMetadata' ? 'video_metadata' : input.type === 'WorkflowImage' || input.type === 'InferenceImage' ? 'image' : 'parameter';
@@ -147,14 +156,7 @@ function checkStepEnvelopes(raw: unknown[], blocks: readonly BlockManifest[]): R
   const seen = new Set<string>();
   return raw.map((item, index) => {
     const where = label((item as { name?: unknown } | null)?.name, index, 'steps');
-    const parsed = v.safeParse(WorkflowStepSchema, item);
-    if (!parsed.success) {
-      const { path, message } = describeIssues(parsed.issues);
-      const property = path ?? 'type';
-      const value = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[property] : item;
-      throw new WorkflowSyntaxError(`invalid step: ${message}`, { step: where, property, value });
-    }
-    const step = parsed.output as Record<string, unknown> & { type: string; name: string };
+    const step = parseEntry(WorkflowStepSchema, item, 'step', where) as Record<string, unknown> & { type: string; name: string };
     if (seen.has(step.name)) throw new DuplicatedNameError('two steps share this name', { step: `steps[${index}]`, property: 'name', value: step.name });
     seen.add(step.name);
     const manifest = findBlock(step.type, blocks);
@@ -413,14 +415,7 @@ function compileOutputs(raw: unknown[], inputs: Map<string, CompiledInput>, step
   const stepsByName = new Map(steps.map((s) => [s.name, s]));
   return raw.map((item, i) => {
     const where = `outputs[${i}] ${label((item as { name?: unknown } | null)?.name, i, 'outputs')}`;
-    const parsed = v.safeParse(WorkflowOutputSchema, item);
-    if (!parsed.success) {
-      const { path, message } = describeIssues(parsed.issues);
-      const property = path ?? 'type';
-      const value = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[property] : item;
-      throw new WorkflowSyntaxError(`invalid output: ${message}`, { step: where, property, value });
-    }
-    const output = parsed.output;
+    const output = parseEntry(WorkflowOutputSchema, item, 'output', where);
     if (seen.has(output.name)) throw new DuplicatedNameError('two outputs share this name', { step: `outputs[${i}]`, property: 'name', value: output.name });
     seen.add(output.name);
     const at = { step: where, property: 'selector', value: output.selector };

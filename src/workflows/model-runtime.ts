@@ -7,28 +7,21 @@ import { classMappingFor, remapClasses, type ClassMapping } from '../inference/c
 import { createSession } from '../inference/create-session.ts';
 import { classWiseNms } from '../inference/nms.ts';
 import { CpuPreprocessor } from '../inference/preprocess-cpu.ts';
-import { computeResizeTransform, type ResizeMode, type StaticCrop } from '../inference/resize-transform.ts';
+import { computeResizeTransform } from '../inference/resize-transform.ts';
 import { checkRfDetrContract, checkRfDetrOutputs, type RfDetrContract } from '../inference/rfdetr-contract.ts';
 import { decodeRfDetr } from '../inference/rfdetr-decode.ts';
 import { ModelError } from '../pipeline/errors.ts';
 import type { Backend } from '../pipeline/types.ts';
-import type { ModelReference } from '../models/model-spec.ts';
+import type { ModelReference, ModelSpec } from '../models/model-spec.ts';
 import type { DetectOptions, WorkflowImageValue } from './blocks/block.ts';
 import type { Detections } from './detections.ts';
 
-/** One model to load in the worker. */
-export interface WorkflowModelLoad {
+/** One model to load in the worker: its bytes, and the input settings of its {@link ModelSpec}. */
+export interface WorkflowModelLoad extends Pick<ModelSpec, 'inputSize' | 'classNames' | 'mean' | 'std' | 'resize' | 'staticCrop' | 'padGrey'> {
   /** The key steps use (see `modelKey`). */
   key: string;
   bytes: ArrayBuffer;
   label: string;
-  inputSize?: number;
-  classNames?: string[];
-  mean: [number, number, number];
-  std: [number, number, number];
-  resize: ResizeMode;
-  staticCrop?: StaticCrop;
-  padGrey: number;
 }
 
 /** Loads a model the steps ask for after the first frame (a model_id that changes per frame): bytes and settings. */

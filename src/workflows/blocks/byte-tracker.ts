@@ -10,6 +10,7 @@ import { KIND } from '../kinds.ts';
 import { isWorkflowImage, type BlockInstance, type BlockManifest, type PropertySpec, type VideoMetadata } from './block.ts';
 import { PerVideo } from './per-video.ts';
 import { integerFrom, numberIn, zeroToOne } from './props.ts';
+import { BOX_OR_MASK_PREDICTIONS_INPUT, IMAGE_INPUT, VIDEO_METADATA_INPUT } from './shared-properties.ts';
 
 const TRACKED_KINDS = [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION, KIND.KEYPOINT_DETECTION_PREDICTION];
 
@@ -34,6 +35,17 @@ const tuning: Record<string, PropertySpec> = {
   lost_track_buffer: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 30 },
   minimum_matching_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: zeroToOne, default: 0.8 },
 };
+
+/** v2's properties, which v3 extends: the video metadata comes from `image`. */
+const imageTrackerProperties: Record<string, PropertySpec> = {
+  image: IMAGE_INPUT,
+  detections: BOX_OR_MASK_PREDICTIONS_INPUT,
+  ...tuning,
+  minimum_consecutive_frames: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
+};
+
+/** v1 and v2's one output. */
+const trackedDetectionsOutput = () => [{ name: 'tracked_detections', kinds: [KIND.OBJECT_DETECTION_PREDICTION] }];
 
 /** The tracker shared by the three versions: `video` tells which per-video tracker runs. */
 function trackerInstance(version: 1 | 2 | 3): BlockInstance {
@@ -77,12 +89,12 @@ export const ByteTrackerV1: BlockManifest = {
   aliases: ['ByteTracker', 'byte_tracker@v1'],
   description: 'ByteTrack (supervision): tracker ids for detections, per video (video metadata from the metadata input).',
   properties: {
-    metadata: { kinds: [KIND.VIDEO_METADATA], required: true },
-    detections: { kinds: [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION], required: true, aliases: ['predictions'] },
+    metadata: VIDEO_METADATA_INPUT,
+    detections: { ...BOX_OR_MASK_PREDICTIONS_INPUT, aliases: ['predictions'] },
     ...tuning,
     frame_rate: { kinds: [KIND.FLOAT, KIND.INTEGER], literal: v.nullable(numberIn(0, 1000)) },
   },
-  outputs: () => [{ name: 'tracked_detections', kinds: [KIND.OBJECT_DETECTION_PREDICTION] }],
+  outputs: trackedDetectionsOutput,
   create: () => trackerInstance(1),
 };
 
@@ -91,13 +103,8 @@ export const ByteTrackerV2: BlockManifest = {
   type: 'roboflow_core/byte_tracker@v2',
   aliases: ['byte_tracker@v2'],
   description: 'ByteTrack (supervision): tracker ids for detections, per video (video metadata from the image).',
-  properties: {
-    image: { kinds: [KIND.IMAGE], required: true },
-    detections: { kinds: [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION], required: true },
-    ...tuning,
-    minimum_consecutive_frames: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
-  },
-  outputs: () => [{ name: 'tracked_detections', kinds: [KIND.OBJECT_DETECTION_PREDICTION] }],
+  properties: imageTrackerProperties,
+  outputs: trackedDetectionsOutput,
   create: () => trackerInstance(2),
 };
 
@@ -107,10 +114,8 @@ export const ByteTrackerV3: BlockManifest = {
   aliases: ['byte_tracker@v3'],
   description: 'ByteTrack (supervision): tracker ids for detections, per video.',
   properties: {
-    image: { kinds: [KIND.IMAGE], required: true },
+    ...imageTrackerProperties,
     detections: { kinds: TRACKED_KINDS, required: true },
-    ...tuning,
-    minimum_consecutive_frames: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
     instances_cache_size: { literal: integerFrom(1), default: 16384 },
   },
   outputs: () => [

@@ -9,6 +9,7 @@ import { detectionsLength, isDetections, mergeDetections, moveDetections, select
 import { KIND } from '../kinds.ts';
 import { isWorkflowImage, type BlockManifest } from './block.ts';
 import { zeroToOne } from './props.ts';
+import { BOX_OR_MASK_PREDICTIONS_INPUT, IMAGE_INPUT } from './shared-properties.ts';
 
 type Box = [number, number, number, number];
 
@@ -69,8 +70,8 @@ export const DetectionsStitchV1: BlockManifest = {
   aliases: ['detections_stitch@v1'],
   description: 'Merges detections made on crops back into the image they were cut from (NMS / NMM / none).',
   properties: {
-    reference_image: { kinds: [KIND.IMAGE], required: true },
-    predictions: { kinds: [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION], required: true },
+    reference_image: IMAGE_INPUT,
+    predictions: BOX_OR_MASK_PREDICTIONS_INPUT,
     overlap_filtering_strategy: { kinds: [KIND.STRING], literal: v.picklist(['none', 'nms', 'nmm']), default: 'nms' },
     iou_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: zeroToOne, default: 0.3 },
   },

@@ -6,6 +6,7 @@ import { WorkflowSyntaxError } from '../workflow-errors.ts';
 import type { BlockInstance, BlockManifest, VideoMetadata } from './block.ts';
 import { PerVideo } from './per-video.ts';
 import { lineSegment, position } from './props.ts';
+import { BOX_OR_MASK_PREDICTIONS_INPUT, VIDEO_METADATA_INPUT } from './shared-properties.ts';
 
 /** `roboflow_core/line_counter@v2`. */
 export const LineCounterV2: BlockManifest = {
@@ -67,8 +68,8 @@ export const LineCounterV1: BlockManifest = {
   aliases: ['LineCounter', 'line_counter@v1'],
   description: 'Counts tracked detections crossing a line (supervision LineZone): count_in, count_out only.',
   properties: {
-    metadata: { kinds: [KIND.VIDEO_METADATA], required: true },
-    detections: { kinds: [KIND.OBJECT_DETECTION_PREDICTION, KIND.INSTANCE_SEGMENTATION_PREDICTION], required: true },
+    metadata: VIDEO_METADATA_INPUT,
+    detections: BOX_OR_MASK_PREDICTIONS_INPUT,
     line_segment: { kinds: [KIND.LIST_OF_VALUES, KIND.ZONE], literal: lineSegment, required: true },
     triggering_anchor: { kinds: [KIND.STRING], literal: position, default: 'CENTER' },
   },

@@ -6,22 +6,19 @@
  * The WASM fileset (from our own origin), the model asset cache, the telemetry guard and VIDEO-mode timestamps are
  * shared with the other MediaPipe blocks: see `mediapipe-runtime.ts`.
  */
-import * as v from 'valibot';
-import type { FaceDetector } from '@mediapipe/tasks-vision';
 import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import type { BlockManifest } from './block.ts';
-import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
-import { zeroToOne } from './props.ts';
+import { mediapipeTaskBlock } from './mediapipe-task-block.ts';
+import { classNameProperty, scoreProperty } from './shared-properties.ts';
 
 /** Names of BlazeFace's six keypoints, in its output order. */
 export const FACE_KEYPOINT_NAMES = ['right_eye', 'left_eye', 'nose_tip', 'mouth_center', 'right_ear_tragion', 'left_ear_tragion'] as const;
 
 const properties = {
-  ...MEDIAPIPE_COMMON_PROPERTIES,
-  min_detection_confidence: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.5 },
-  min_suppression_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.3 },
-  class_name: { kinds: [KIND.STRING], literal: v.pipe(v.string(), v.minLength(1)), default: 'face' },
+  min_detection_confidence: scoreProperty(0.5),
+  min_suppression_threshold: scoreProperty(0.3),
+  class_name: classNameProperty('face'),
 } as const;
 
 /** MediaPipe FaceDetector results → Detections in image pixels (keypoints converted from normalised coordinates). */
@@ -57,32 +54,19 @@ export function faceDetectionsToDetections(
 }
 
 /** `framewise/mediapipe_face_detector@v1`. */
-export const MediapipeFaceDetectorV1: BlockManifest = {
+export const MediapipeFaceDetectorV1: BlockManifest = mediapipeTaskBlock({
   type: 'framewise/mediapipe_face_detector@v1',
   aliases: ['MediaPipeFaceDetector', 'mediapipe_face_detector@v1'],
   description: 'MediaPipe FaceDetector (BlazeFace, @mediapipe/tasks-vision) in VIDEO mode: face boxes with six keypoints.',
   properties,
-  outputs: () => [{ name: 'predictions', kinds: [KIND.KEYPOINT_DETECTION_PREDICTION, KIND.OBJECT_DETECTION_PREDICTION] }],
-  create: () => {
-    const slot = new MediapipeTaskSlot<FaceDetector>();
-    return {
-      async run(inputs, { runtime }) {
-        const call = mediapipeCall(inputs, runtime, 'serve a FaceDetector .tflite from your own origin (the demo ships /models/face_detector_short_range.tflite)');
-        const options = {
-          minDetectionConfidence: inputs.min_detection_confidence as number,
-          minSuppressionThreshold: inputs.min_suppression_threshold as number,
-        };
-        const mode = mediapipeRunningMode(call.frame);
-        const detector = await slot.get([call.modelPath, call.wasmPath, call.delegate, options, mode], () =>
-          createMediapipeTask('FaceDetector', call, async (fileset, model) => {
-            const { FaceDetector } = await import('@mediapipe/tasks-vision');
-            return FaceDetector.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: mode, ...options });
-          }),
-        );
-        const source = call.frame.source as TexImageSource;
-        const result = mode === 'VIDEO' ? detector.detectForVideo(source, slot.clock.next()) : detector.detect(source);
-        return { predictions: detectionsOnImage(faceDetectionsToDetections(result, call.frame, inputs.class_name as string, call.frame.parentId), call.frame) };
-      },
-    };
-  },
-};
+  predictionKinds: [KIND.KEYPOINT_DETECTION_PREDICTION, KIND.OBJECT_DETECTION_PREDICTION],
+  task: 'FaceDetector',
+  modelHint: 'serve a FaceDetector .tflite from your own origin (the demo ships /models/face_detector_short_range.tflite)',
+  taskClass: (vision) => vision.FaceDetector,
+  options: (inputs) => ({
+    minDetectionConfidence: inputs.min_detection_confidence as number,
+    minSuppressionThreshold: inputs.min_suppression_threshold as number,
+  }),
+  process: (detector, source, timestamp) => (timestamp === undefined ? detector.detect(source) : detector.detectForVideo(source, timestamp)),
+  predictions: (result, { inputs, frame }) => faceDetectionsToDetections(result, frame, inputs.class_name as string, frame.parentId),
+});

@@ -16,21 +16,20 @@
  * Fileset, cache and telemetry guard: see `mediapipe-runtime.ts`.
  */
 import * as v from 'valibot';
-import type { ImageSegmenter } from '@mediapipe/tasks-vision';
 import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import { encodeMaskRle } from '../mask-rle.ts';
 import type { BlockManifest } from './block.ts';
-import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
-import { integerFrom, zeroToOne } from './props.ts';
+import { mediapipeTaskBlock } from './mediapipe-task-block.ts';
+import { integerFrom } from './props.ts';
+import { scoreProperty } from './shared-properties.ts';
 
 /** Roboflow's kind for per-class masks (one detection per class, its mask in `rle_mask`). */
 export const SEMANTIC_SEGMENTATION_PREDICTION_KIND = 'semantic_segmentation_prediction';
 
 const properties = {
-  ...MEDIAPIPE_COMMON_PROPERTIES,
   class_names: { kinds: [KIND.LIST_OF_VALUES], literal: v.nullable(v.array(v.pipe(v.string(), v.minLength(1)))), default: null },
-  mask_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.5 },
+  mask_threshold: scoreProperty(0.5),
   min_mask_area: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
 } as const;
 
@@ -122,54 +121,30 @@ export function explainSegmenterModelError(message: string): string | undefined 
 }
 
 /** `framewise/mediapipe_image_segmenter@v1`. */
-export const MediapipeImageSegmenterV1: BlockManifest = {
+export const MediapipeImageSegmenterV1: BlockManifest = mediapipeTaskBlock({
   type: 'framewise/mediapipe_image_segmenter@v1',
   aliases: ['MediaPipeImageSegmenter', 'mediapipe_image_segmenter@v1'],
   description: 'MediaPipe ImageSegmenter (@mediapipe/tasks-vision) in VIDEO mode: one detection per class with its mask (COCO RLE).',
   properties,
-  outputs: () => [{ name: 'predictions', kinds: [SEMANTIC_SEGMENTATION_PREDICTION_KIND, KIND.INSTANCE_SEGMENTATION_PREDICTION, KIND.OBJECT_DETECTION_PREDICTION] }],
-  create: () => {
-    const slot = new MediapipeTaskSlot<ImageSegmenter>();
-    return {
-      async run(inputs, { runtime }) {
-        const call = mediapipeCall(inputs, runtime, 'serve an ImageSegmenter .tflite from your own origin (the demo ships /models/selfie_segmenter.tflite)');
-        const mode = mediapipeRunningMode(call.frame);
-        const segmenter = await slot.get([call.modelPath, call.wasmPath, call.delegate, mode], () =>
-          createMediapipeTask(
-            'ImageSegmenter',
-            call,
-            async (fileset, model) => {
-              const { ImageSegmenter } = await import('@mediapipe/tasks-vision');
-              return ImageSegmenter.createFromOptions(fileset, {
-                baseOptions: { modelAssetBuffer: model, delegate: call.delegate },
-                runningMode: mode,
-                outputConfidenceMasks: true,
-                outputCategoryMask: false,
-              });
-            },
-            explainSegmenterModelError,
-          ),
-        );
-        const source = call.frame.source as TexImageSource;
-        const result = mode === 'VIDEO' ? segmenter.segmentForVideo(source, slot.clock.next()) : segmenter.segment(source);
-        try {
-          const masks = result.confidenceMasks ?? [];
-          if (masks.length === 0) throw new Error('ImageSegmenter returned no confidence masks');
-          const labels = segmenter.getLabels();
-          const given = inputs.class_names as string[] | null;
-          const classNames = masks.map((_, c) => given?.[c] ?? (labels[c] || (masks.length === 1 ? 'foreground' : `class_${c}`)));
-          const predictions = segmentationToDetections({ width: masks[0]!.width, height: masks[0]!.height, planes: masks.map((m) => m.getAsFloat32Array()) }, call.frame, {
-            classNames,
-            threshold: inputs.mask_threshold as number,
-            minArea: inputs.min_mask_area as number,
-            parentId: call.frame.parentId,
-            newId: () => runtime.newId(),
-          });
-          return { predictions: detectionsOnImage(predictions, call.frame) };
-        } finally {
-          result.close();
-        }
-      },
-    };
+  predictionKinds: [SEMANTIC_SEGMENTATION_PREDICTION_KIND, KIND.INSTANCE_SEGMENTATION_PREDICTION, KIND.OBJECT_DETECTION_PREDICTION],
+  task: 'ImageSegmenter',
+  modelHint: 'serve an ImageSegmenter .tflite from your own origin (the demo ships /models/selfie_segmenter.tflite)',
+  taskClass: (vision) => vision.ImageSegmenter,
+  options: () => ({ outputConfidenceMasks: true, outputCategoryMask: false }),
+  explain: explainSegmenterModelError,
+  process: (segmenter, source, timestamp) => (timestamp === undefined ? segmenter.segment(source) : segmenter.segmentForVideo(source, timestamp)),
+  predictions: (result, { inputs, frame, runtime, task: segmenter }) => {
+    const masks = result.confidenceMasks ?? [];
+    if (masks.length === 0) throw new Error('ImageSegmenter returned no confidence masks');
+    const labels = segmenter.getLabels();
+    const given = inputs.class_names as string[] | null;
+    const classNames = masks.map((_, c) => given?.[c] ?? (labels[c] || (masks.length === 1 ? 'foreground' : `class_${c}`)));
+    return segmentationToDetections({ width: masks[0]!.width, height: masks[0]!.height, planes: masks.map((m) => m.getAsFloat32Array()) }, frame, {
+      classNames,
+      threshold: inputs.mask_threshold as number,
+      minArea: inputs.min_mask_area as number,
+      parentId: frame.parentId,
+      newId: () => runtime.newId(),
+    });
   },
-};
+});

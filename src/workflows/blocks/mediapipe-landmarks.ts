@@ -1,7 +1,7 @@
 /**
  * MediaPipe landmarks (normalised `x`, `y` per keypoint) as keypoint detections: one detection per pose or hand,
  * keypoints in image pixels, and a box around the keypoints, so the filter, tracker, counters and visualisations
- * take them as they take model predictions.
+ * take them as they take model predictions; and what a landmarker's refusal of its `.task` bundle means.
  */
 import type { Detections } from '../detections.ts';
 
@@ -74,4 +74,17 @@ export function landmarksToDetections(
     keypoints: { perDetection: k, xy, confidence: scores, names: [...options.names] },
     image: { width: image.width, height: image.height },
   };
+}
+
+/**
+ * What a landmarker's refusal of its model means, for the messages tasks-vision gives: its model is a `.task` bundle
+ * (a zip) holding `<part>_detector.tflite` and `<part>_landmarks_detector.tflite`, each with input normalisation
+ * metadata. `task` names the landmarker (`HandLandmarker`), `part` what it finds (`hand`).
+ */
+export function explainLandmarkerModelError(task: string, part: string, message: string): string | undefined {
+  if (new RegExp(`${part}_detector\\.tflite|${part}_landmarks_detector\\.tflite|bundle|zip`, 'i').test(message)) {
+    return `a ${task} model is a .task bundle (a zip) holding ${part}_detector.tflite and ${part}_landmarks_detector.tflite`;
+  }
+  if (/NormalizationOptions/.test(message)) return 'a model in the bundle lacks NormalizationOptions metadata on its float input';
+  return undefined;
 }

@@ -8,18 +8,16 @@
  * one). A model that is not gives a `MediapipeModelError` saying what it lacks. Fileset, cache and telemetry guard: see `mediapipe-runtime.ts`.
  */
 import * as v from 'valibot';
-import type { ObjectDetector } from '@mediapipe/tasks-vision';
 import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import type { BlockManifest } from './block.ts';
-import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
-import { zeroToOne } from './props.ts';
+import { mediapipeTaskBlock } from './mediapipe-task-block.ts';
+import { scoreProperty } from './shared-properties.ts';
 
 const stringListOrNull = v.nullable(v.array(v.pipe(v.string(), v.minLength(1))));
 
 const properties = {
-  ...MEDIAPIPE_COMMON_PROPERTIES,
-  score_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.5 },
+  score_threshold: scoreProperty(0.5),
   max_results: { kinds: [KIND.INTEGER], literal: v.pipe(v.number(), v.integer(), v.minValue(-1)), default: -1 },
   category_allowlist: { kinds: [KIND.LIST_OF_VALUES], literal: stringListOrNull, default: null },
   category_denylist: { kinds: [KIND.LIST_OF_VALUES], literal: stringListOrNull, default: null },
@@ -67,40 +65,25 @@ export function explainObjectDetectorModelError(message: string): string | undef
 }
 
 /** `framewise/mediapipe_object_detector@v1`. */
-export const MediapipeObjectDetectorV1: BlockManifest = {
+export const MediapipeObjectDetectorV1: BlockManifest = mediapipeTaskBlock({
   type: 'framewise/mediapipe_object_detector@v1',
   aliases: ['MediaPipeObjectDetector', 'mediapipe_object_detector@v1'],
   description: 'MediaPipe ObjectDetector (@mediapipe/tasks-vision) in VIDEO mode: boxes with class names from the model.',
   properties,
-  outputs: () => [{ name: 'predictions', kinds: [KIND.OBJECT_DETECTION_PREDICTION] }],
-  create: () => {
-    const slot = new MediapipeTaskSlot<ObjectDetector>();
-    return {
-      async run(inputs, { runtime }) {
-        const call = mediapipeCall(inputs, runtime, 'serve an ObjectDetector .tflite (with metadata) from your own origin');
-        const options = {
-          scoreThreshold: inputs.score_threshold as number,
-          maxResults: inputs.max_results as number,
-          categoryAllowlist: (inputs.category_allowlist as string[] | null) ?? undefined,
-          categoryDenylist: (inputs.category_denylist as string[] | null) ?? undefined,
-        };
-        const mode = mediapipeRunningMode(call.frame);
-        const detector = await slot.get([call.modelPath, call.wasmPath, call.delegate, options, mode], () =>
-          createMediapipeTask(
-            'ObjectDetector',
-            call,
-            async (fileset, model) => {
-              const { ObjectDetector } = await import('@mediapipe/tasks-vision');
-              return ObjectDetector.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: mode, ...options });
-            },
-            explainObjectDetectorModelError,
-          ),
-        );
-        const source = call.frame.source as TexImageSource;
-        const result = mode === 'VIDEO' ? detector.detectForVideo(source, slot.clock.next()) : detector.detect(source);
-        const classNames = (inputs.class_names as string[] | null) ?? [];
-        return { predictions: detectionsOnImage(objectDetectionsToDetections(result, call.frame, call.frame.parentId, () => runtime.newId(), classNames), call.frame) };
-      },
-    };
+  predictionKinds: [KIND.OBJECT_DETECTION_PREDICTION],
+  task: 'ObjectDetector',
+  modelHint: 'serve an ObjectDetector .tflite (with metadata) from your own origin',
+  taskClass: (vision) => vision.ObjectDetector,
+  options: (inputs) => ({
+    scoreThreshold: inputs.score_threshold as number,
+    maxResults: inputs.max_results as number,
+    categoryAllowlist: (inputs.category_allowlist as string[] | null) ?? undefined,
+    categoryDenylist: (inputs.category_denylist as string[] | null) ?? undefined,
+  }),
+  explain: explainObjectDetectorModelError,
+  process: (detector, source, timestamp) => (timestamp === undefined ? detector.detect(source) : detector.detectForVideo(source, timestamp)),
+  predictions: (result, { inputs, frame, runtime }) => {
+    const classNames = (inputs.class_names as string[] | null) ?? [];
+    return objectDetectionsToDetections(result, frame, frame.parentId, () => runtime.newId(), classNames);
   },
-};
+});

@@ -7,13 +7,12 @@
  * The model is a `.task` bundle holding `pose_detector.tflite` and `pose_landmarks_detector.tflite` (each with
  * TFLite input normalisation metadata). Fileset, cache and telemetry guard: see `mediapipe-runtime.ts`.
  */
-import * as v from 'valibot';
-import type { PoseLandmarker } from '@mediapipe/tasks-vision';
 import { KIND } from '../kinds.ts';
 import type { BlockManifest } from './block.ts';
-import { landmarksToDetections } from './mediapipe-landmarks.ts';
-import { createMediapipeTask, detectionsOnImage, MEDIAPIPE_COMMON_PROPERTIES, mediapipeCall, mediapipeRunningMode, MediapipeTaskSlot } from './mediapipe-runtime.ts';
-import { integerFrom, zeroToOne } from './props.ts';
+import { explainLandmarkerModelError, landmarksToDetections } from './mediapipe-landmarks.ts';
+import { mediapipeTaskBlock } from './mediapipe-task-block.ts';
+import { integerFrom } from './props.ts';
+import { classNameProperty, scoreProperty } from './shared-properties.ts';
 
 /** Names of BlazePose's 33 keypoints, in its output order. */
 export const POSE_KEYPOINT_NAMES = [
@@ -53,73 +52,48 @@ export const POSE_KEYPOINT_NAMES = [
 ] as const;
 
 const properties = {
-  ...MEDIAPIPE_COMMON_PROPERTIES,
   num_poses: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
-  min_pose_detection_confidence: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.5 },
-  min_pose_presence_confidence: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.5 },
-  min_tracking_confidence: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.5 },
-  keypoint_visibility_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.5 },
-  class_name: { kinds: [KIND.STRING], literal: v.pipe(v.string(), v.minLength(1)), default: 'person' },
+  min_pose_detection_confidence: scoreProperty(0.5),
+  min_pose_presence_confidence: scoreProperty(0.5),
+  min_tracking_confidence: scoreProperty(0.5),
+  keypoint_visibility_threshold: scoreProperty(0.5),
+  class_name: classNameProperty('person'),
 } as const;
 
 /** What a PoseLandmarker refusal means, for the messages tasks-vision gives. */
 export function explainPoseModelError(message: string): string | undefined {
-  if (/pose_detector\.tflite|pose_landmarks_detector\.tflite|bundle|zip/i.test(message)) {
-    return 'a PoseLandmarker model is a .task bundle (a zip) holding pose_detector.tflite and pose_landmarks_detector.tflite';
-  }
-  if (/NormalizationOptions/.test(message)) return 'a model in the bundle lacks NormalizationOptions metadata on its float input';
-  return undefined;
+  return explainLandmarkerModelError('PoseLandmarker', 'pose', message);
 }
 
 /** `framewise/mediapipe_pose_landmarker@v1`. */
-export const MediapipePoseLandmarkerV1: BlockManifest = {
+export const MediapipePoseLandmarkerV1: BlockManifest = mediapipeTaskBlock({
   type: 'framewise/mediapipe_pose_landmarker@v1',
   aliases: ['MediaPipePoseLandmarker', 'mediapipe_pose_landmarker@v1'],
   description: 'MediaPipe PoseLandmarker (BlazePose, @mediapipe/tasks-vision) in VIDEO mode: a box and 33 keypoints per person.',
   properties,
-  outputs: () => [{ name: 'predictions', kinds: [KIND.KEYPOINT_DETECTION_PREDICTION, KIND.OBJECT_DETECTION_PREDICTION] }],
-  create: () => {
-    const slot = new MediapipeTaskSlot<PoseLandmarker>();
-    return {
-      async run(inputs, { runtime }) {
-        const call = mediapipeCall(inputs, runtime, 'serve a PoseLandmarker .task bundle from your own origin');
-        const options = {
-          numPoses: inputs.num_poses as number,
-          minPoseDetectionConfidence: inputs.min_pose_detection_confidence as number,
-          minPosePresenceConfidence: inputs.min_pose_presence_confidence as number,
-          minTrackingConfidence: inputs.min_tracking_confidence as number,
-        };
-        const mode = mediapipeRunningMode(call.frame);
-        const landmarker = await slot.get([call.modelPath, call.wasmPath, call.delegate, options, mode], () =>
-          createMediapipeTask(
-            'PoseLandmarker',
-            call,
-            async (fileset, model) => {
-              const { PoseLandmarker } = await import('@mediapipe/tasks-vision');
-              return PoseLandmarker.createFromOptions(fileset, { baseOptions: { modelAssetBuffer: model, delegate: call.delegate }, runningMode: mode, ...options });
-            },
-            explainPoseModelError,
-          ),
-        );
-        const source = call.frame.source as TexImageSource;
-        const result = mode === 'VIDEO' ? landmarker.detectForVideo(source, slot.clock.next()) : landmarker.detect(source);
-        try {
-          const className = inputs.class_name as string;
-          const instances = result.landmarks.map((landmarks) => {
-            const scores = landmarks.map((p) => p.visibility ?? 1);
-            return { landmarks, className, classId: 0, keypointScores: scores, confidence: scores.reduce((a, b) => a + b, 0) / Math.max(scores.length, 1) };
-          });
-          const predictions = landmarksToDetections(instances, call.frame, {
-            names: POSE_KEYPOINT_NAMES,
-            boxKeypointThreshold: inputs.keypoint_visibility_threshold as number,
-            parentId: call.frame.parentId,
-            newId: () => runtime.newId(),
-          });
-          return { predictions: detectionsOnImage(predictions, call.frame) };
-        } finally {
-          result.close();
-        }
-      },
-    };
+  predictionKinds: [KIND.KEYPOINT_DETECTION_PREDICTION, KIND.OBJECT_DETECTION_PREDICTION],
+  task: 'PoseLandmarker',
+  modelHint: 'serve a PoseLandmarker .task bundle from your own origin',
+  taskClass: (vision) => vision.PoseLandmarker,
+  options: (inputs) => ({
+    numPoses: inputs.num_poses as number,
+    minPoseDetectionConfidence: inputs.min_pose_detection_confidence as number,
+    minPosePresenceConfidence: inputs.min_pose_presence_confidence as number,
+    minTrackingConfidence: inputs.min_tracking_confidence as number,
+  }),
+  explain: explainPoseModelError,
+  process: (landmarker, source, timestamp) => (timestamp === undefined ? landmarker.detect(source) : landmarker.detectForVideo(source, timestamp)),
+  predictions: (result, { inputs, frame, runtime }) => {
+    const className = inputs.class_name as string;
+    const instances = result.landmarks.map((landmarks) => {
+      const scores = landmarks.map((p) => p.visibility ?? 1);
+      return { landmarks, className, classId: 0, keypointScores: scores, confidence: scores.reduce((a, b) => a + b, 0) / Math.max(scores.length, 1) };
+    });
+    return landmarksToDetections(instances, frame, {
+      names: POSE_KEYPOINT_NAMES,
+      boxKeypointThreshold: inputs.keypoint_visibility_threshold as number,
+      parentId: frame.parentId,
+      newId: () => runtime.newId(),
+    });
   },
-};
+});

@@ -21,6 +21,7 @@ import type { BlobRecord } from '../../models/model-cache.ts';
 import type { Detections } from '../detections.ts';
 import { KIND } from '../kinds.ts';
 import { isWorkflowImage, type BlockRuntime, type PropertySpec, type WorkflowImageValue } from './block.ts';
+import { IMAGES_INPUT } from './shared-properties.ts';
 
 /** The tasks-vision version the blocks are built and tested against (package.json pins the same). */
 export const MEDIAPIPE_TASKS_VISION_VERSION = '1.1.0';
@@ -187,7 +188,7 @@ const optionalString = v.nullable(v.pipe(v.string(), v.minLength(1)));
 
 /** The properties every MediaPipe block has: `images`, `model_asset_path`, `wasm_path`, `delegate`. */
 export const MEDIAPIPE_COMMON_PROPERTIES = {
-  images: { kinds: [KIND.IMAGE], required: true, aliases: ['image'] },
+  images: IMAGES_INPUT,
   model_asset_path: { kinds: [KIND.STRING], literal: optionalString, default: null },
   wasm_path: { kinds: [KIND.STRING], literal: optionalString, default: null },
   delegate: { kinds: [KIND.STRING], literal: delegate, default: 'CPU' },
@@ -230,7 +231,8 @@ export function detectionsOnImage(detections: Detections, frame: WorkflowImageVa
 }
 
 /** Anything tasks-vision creates: it must be closed. */
-interface Closable {
+export interface Closable {
+  /** Frees what it holds (WASM memory, GL resources). */
   close(): void;
 }
 

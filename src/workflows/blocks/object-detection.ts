@@ -6,7 +6,8 @@ import * as v from 'valibot';
 import type { ModelReference } from '../../models/model-spec.ts';
 import { KIND } from '../kinds.ts';
 import { modelKey, type BlockManifest, type WorkflowImageValue, isWorkflowImage } from './block.ts';
-import { bool, integerFrom, stringList, zeroToOne } from './props.ts';
+import { bool, integerFrom, stringList } from './props.ts';
+import { IMAGES_INPUT, scoreProperty } from './shared-properties.ts';
 
 const modelReference = v.union([
   v.pipe(v.string(), v.minLength(1, 'a model id must not be empty')),
@@ -14,10 +15,10 @@ const modelReference = v.union([
 ]);
 
 const properties = {
-  images: { kinds: [KIND.IMAGE], required: true, aliases: ['image'] },
+  images: IMAGES_INPUT,
   model_id: { kinds: [KIND.ROBOFLOW_MODEL_ID, KIND.STRING], literal: modelReference, required: true },
-  confidence: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.4 },
-  iou_threshold: { kinds: [KIND.FLOAT_ZERO_TO_ONE, KIND.FLOAT], literal: zeroToOne, default: 0.3 },
+  confidence: scoreProperty(0.4),
+  iou_threshold: scoreProperty(0.3),
   class_filter: { kinds: [KIND.LIST_OF_VALUES], literal: v.nullable(stringList) },
   max_detections: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 300 },
   class_agnostic_nms: { kinds: [KIND.BOOLEAN], literal: bool, default: false },

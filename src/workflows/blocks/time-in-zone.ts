@@ -8,6 +8,7 @@ import { inPolygonZone } from '../polygon-zone.ts';
 import type { BlockManifest } from './block.ts';
 import { PerVideo } from './per-video.ts';
 import { bool, position, zones } from './props.ts';
+import { IMAGE_INPUT } from './shared-properties.ts';
 
 type Polygon = [number, number][];
 
@@ -23,7 +24,7 @@ export const TimeInZoneV3: BlockManifest = {
   aliases: ['time_in_zone@v3'],
   description: 'Seconds each tracked detection has spent in a polygon zone.',
   properties: {
-    image: { kinds: [KIND.IMAGE], required: true },
+    image: IMAGE_INPUT,
     detections: { kinds: DETECTION_KINDS, required: true },
     zone: { kinds: [KIND.LIST_OF_VALUES, KIND.ZONE], literal: zones, required: true },
     triggering_anchor: { kinds: [KIND.STRING], literal: position, default: 'CENTER' },

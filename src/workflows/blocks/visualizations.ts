@@ -8,7 +8,8 @@ import { anchor, detectionsLength, isDetections, type Detections, type Position 
 import { DETECTION_KINDS, KIND } from '../kinds.ts';
 import { isWorkflowImage, type BlockManifest, type PropertySpec, type WorkflowImageValue } from './block.ts';
 import { PerVideo } from './per-video.ts';
-import { bool, color, integerFrom, lineSegment, numberIn, position, stringList, zones } from './props.ts';
+import { color, integerFrom, lineSegment, numberIn, position, stringList, zones } from './props.ts';
+import { COPY_IMAGE, IMAGE_INPUT, ZONE_COLOR, ZONE_OPACITY } from './shared-properties.ts';
 import { toPolygons } from './time-in-zone.ts';
 
 /** supervision's `ColorPalette.DEFAULT`. */
@@ -61,9 +62,14 @@ export function detectionColor(d: Detections, i: number, palette: readonly strin
   return palette[((index % palette.length) + palette.length) % palette.length]!;
 }
 
+/** What every visualisation takes: the image and whether to draw on a copy of it. */
+const drawable: Record<string, PropertySpec> = {
+  image: IMAGE_INPUT,
+  copy_image: COPY_IMAGE,
+};
+
 const colorable: Record<string, PropertySpec> = {
-  image: { kinds: [KIND.IMAGE], required: true },
-  copy_image: { kinds: [KIND.BOOLEAN], literal: bool, default: true },
+  ...drawable,
   color_palette: { kinds: [KIND.STRING], literal: v.picklist(['DEFAULT', 'CUSTOM']), default: 'DEFAULT' },
   palette_size: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 10 },
   custom_colors: { kinds: [KIND.LIST_OF_VALUES], literal: stringList, default: [] },
@@ -218,16 +224,15 @@ export const LineCounterVisualizationV1: BlockManifest = {
   aliases: ['line_counter_visualization@v1'],
   description: 'Draws a counting line and its in/out counts.',
   properties: {
-    image: { kinds: [KIND.IMAGE], required: true },
-    copy_image: { kinds: [KIND.BOOLEAN], literal: bool, default: true },
+    ...drawable,
     zone: { kinds: [KIND.LIST_OF_VALUES, KIND.ZONE], literal: lineSegment, required: true },
     count_in: { kinds: [KIND.INTEGER], literal: integerFrom(0), required: true },
     count_out: { kinds: [KIND.INTEGER], literal: integerFrom(0), required: true },
-    color: { kinds: [KIND.STRING], literal: color, default: '#5bb573' },
+    color: ZONE_COLOR,
     thickness: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 2 },
     text_thickness: { kinds: [KIND.INTEGER], literal: integerFrom(1), default: 1 },
     text_scale: { kinds: [KIND.FLOAT], literal: numberIn(0.1, 10), default: 1.0 },
-    opacity: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: numberIn(0, 1), default: 0.3 },
+    opacity: ZONE_OPACITY,
   },
   outputs: imageOutputs,
   create: () => ({
@@ -262,11 +267,10 @@ export const PolygonZoneVisualizationV1: BlockManifest = {
   aliases: ['polygon_zone_visualization@v1'],
   description: 'Fills polygon zones with a translucent colour.',
   properties: {
-    image: { kinds: [KIND.IMAGE], required: true },
-    copy_image: { kinds: [KIND.BOOLEAN], literal: bool, default: true },
+    ...drawable,
     zone: { kinds: [KIND.LIST_OF_VALUES, KIND.ZONE], literal: zones, required: true },
-    color: { kinds: [KIND.STRING], literal: color, default: '#5bb573' },
-    opacity: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: numberIn(0, 1), default: 0.3 },
+    color: ZONE_COLOR,
+    opacity: ZONE_OPACITY,
   },
   outputs: imageOutputs,
   create: () => ({
