@@ -267,14 +267,21 @@ async function call<K extends BenchFn>(page: Page, name: K, arg?: Parameters<Ben
 }
 
 /** Runs `fn` in a fresh page (same context, so framewise's IndexedDB model cache is shared) and closes it. */
+/**
+ * Runs `fn` in a fresh page, then closes it and pauses: onnxruntime-web's WASM threads go on using the cores for
+ * a few seconds after their workers end (see src/inference/worker-layout.ts), which would slow the next contender.
+ */
 async function inPage<T>(session: Session, fn: (page: Page) => Promise<T>): Promise<T> {
   const page = await openBench(session);
   try {
     return await fn(page);
   } finally {
     await page.close();
+    await sleep(SETTLE_MS);
   }
 }
+
+const SETTLE_MS = 3000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -791,7 +798,14 @@ async function main(): Promise<void> {
       `light model (colour-box 320, whole file): ceiling ${fmtSpread(r.ceilingFps, 1)} fps, framewise ${fmtSpread(r.framewiseFps, 1)} fps, transformers.js ${fmtSpread(r.peerFps, 1)} fps; framewise ÷ transformers.js ${fmtSpread(r.framewiseOverPeer, 2)}`,
     );
   }
-  if (auto) console.log(`workers 'auto' chose ${auto.threading}: ${fmt(auto.fps, 3)} fps`);
+  if (auto) {
+    const chosen = auto.layout?.chosen as { workers: number; threads: number } | undefined;
+    const probe = ((auto.layout?.measured ?? []) as { workers: number; threads: number; fps: number }[]).map((m) => `${m.workers}×${m.threads} ${fmt(m.fps, 2)} fps`).join(', ');
+    const agrees = chosen && Number.isFinite(framewiseSplitFps.median) ? (chosen.workers > 1) === framewiseSplitFps.median > framewiseFps.median : undefined;
+    console.log(
+      `workers 'auto' chose ${auto.threading} (its probe: ${probe || 'none'}; ${auto.layout?.fromCache ? 'remembered' : 'measured now'}): ${fmt(auto.fps, 3)} fps; the across-cores runs above say ${targets.wasmAcrossCores.faster} is faster${agrees === undefined ? '' : agrees ? ' (agrees)' : ' (DISAGREES)'}`,
+    );
+  }
   console.log(`results: bench/results/${stamp}.json and bench/results/latest.json (${report.durationS} s)`);
 }
 

@@ -62,6 +62,7 @@ export { bufferSink, BufferSink } from './sinks/buffer-sink.ts';
 export type { BufferSinkOptions, BufferedResult, BufferedFrameInfo } from './sinks/buffer-sink.ts';
 // models (issue 3)
 export { getModel, listCachedModels, deleteCachedModel, clearModelCache } from './models/get-model.ts';
+export { clearWorkerLayouts } from './inference/worker-layout.ts';
 export type { GetModelOptions, ModelInfo, CachedModelInfo, ModelProgress, ModelStatusHandler } from './models/get-model.ts';
 export type { DownloadProgress } from './models/chunked-download.ts';
 export { ModelLoadError } from './models/model-errors.ts';

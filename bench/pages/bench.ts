@@ -375,9 +375,13 @@ export async function cameraProbe(request: { seconds: number; hold?: number; cop
   const t0 = performance.now();
   const end = t0 + request.seconds * 1000;
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), request.seconds * 1000));
+  let pending: Promise<ReadableStreamReadResult<VideoFrame>> | undefined;
   while (performance.now() < end) {
-    const next = await Promise.race([reader.read(), timeout]);
-    if (next === 'timeout' || next.done) break;
+    pending = reader.read();
+    const next = await Promise.race([pending, timeout]);
+    if (next === 'timeout') break;
+    pending = undefined;
+    if (next.done) break;
     let frame = next.value;
     if (request.copy) {
       const buffer = new Uint8Array(frame.allocationSize());
@@ -393,6 +397,8 @@ export async function cameraProbe(request: { seconds: number; hold?: number; cop
   const settings = track.getSettings();
   held.forEach((f) => f.close());
   await reader.cancel().catch(() => undefined);
+  // A read still pending when time ran out may yet deliver a frame: close it too.
+  await pending?.then((r) => r.value?.close()).catch(() => undefined);
   track.stop();
   return { fps: (frames * 1000) / (performance.now() - t0), frames, settings };
 }

@@ -4,15 +4,14 @@
  * On WASM a machine's cores can run one worker with N threads (1×N: each frame finishes sooner) or N workers with
  * one thread each (N×1: frames run side by side). Which gives more frames per second depends on the model and the
  * machine (on a 2-core Xeon with the RF-DETR-Nano-shaped network, 2×1 gave 1.77 fps against 1.57 for 1×2), so
- * 'auto' measures both on the actual model with a prepared tensor, keeps the faster pool (its workers are already
- * loaded, so nothing is wasted but the other pool's load), and remembers the choice in IndexedDB per model file
- * and core count, so later runs skip the probe.
+ * 'auto' measures both on the actual model with a prepared tensor, one pool at a time, keeps the faster, and
+ * remembers the choice in IndexedDB per model file and core count, so later runs skip the probe.
  *
  * No probe runs when there is nothing to choose: WebGPU (one worker; the GPU serialises the work anyway), one
  * core, or a page that isn't cross-origin isolated (WASM is single-threaded there, so N×1 is the only way to use
  * the cores).
  */
-import { createStore, get, set, type UseStore } from 'idb-keyval';
+import { clear, createStore, get, set, type UseStore } from 'idb-keyval';
 import type { WorkerDecodeOptions, WorkerLoadRequest, WorkerLoadResult } from './worker-protocol.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -40,7 +39,10 @@ export interface LayoutDecision {
 
 /** Most workers or threads 'auto' uses (more rarely helps a single model and costs memory per worker). */
 export const MAX_AUTO_PARALLELISM = 4;
-/** Timed runs per probe, after one warm-up run per worker. */
+/** Pause after releasing a pool before measuring or starting another (see startAutoPool). */
+const SETTLE_MS = 3000;
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
+/** Timed runs per probe, after the warm-up runs. */
 const PROBE_RUNS = 3;
 
 const LAYOUT_DB = 'framewise-worker-layouts';
@@ -77,12 +79,34 @@ async function remember(modelSha256: string, cores: number, decision: StoredDeci
   }
 }
 
-/** Throughput of `pool` with every worker busy: one warm-up run each, then `runs` timed runs spread over them. */
+/** Warm-up runs per worker at most: a fresh session's first runs are slow (WASM tier-up, arena growth). */
+const MAX_WARMUP_RUNS = 5;
+/** A worker counts as warm once two consecutive runs differ by less than this fraction. */
+const WARM_TOLERANCE = 0.15;
+
+/**
+ * Throughput of `pool` with every worker busy: each worker first runs until two consecutive runs agree (a fresh
+ * session's first runs can take 2–3× a steady one), then `runs` timed runs are spread over the workers (at least
+ * two each).
+ */
 export async function measurePool(pool: WorkerPool, inputSize: number, decode: WorkerDecodeOptions, timeoutMs: number, runs = PROBE_RUNS): Promise<number> {
   const tensor = new Float32Array(3 * inputSize * inputSize).fill(0.5);
-  const once = (index: number) => pool.workers[index]!.inferTensor(tensor, inputSize, inputSize, decode, timeoutMs);
-  await Promise.all(pool.workers.map((_, i) => once(i)));
-  const perWorker = Math.max(1, Math.ceil(runs / pool.workers.length));
+  const once = async (index: number) => {
+    const t = performance.now();
+    await pool.workers[index]!.inferTensor(tensor, inputSize, inputSize, decode, timeoutMs);
+    return performance.now() - t;
+  };
+  await Promise.all(
+    pool.workers.map(async (_, i) => {
+      let previous = await once(i);
+      for (let k = 1; k < MAX_WARMUP_RUNS; k++) {
+        const ms = await once(i);
+        if (Math.abs(ms - previous) < WARM_TOLERANCE * ms) break;
+        previous = ms;
+      }
+    }),
+  );
+  const perWorker = Math.max(2, Math.ceil(runs / pool.workers.length));
   const started = performance.now();
   await Promise.all(
     pool.workers.map(async (_, i) => {
@@ -91,6 +115,15 @@ export async function measurePool(pool: WorkerPool, inputSize: number, decode: W
   );
   const seconds = (performance.now() - started) / 1000;
   return (perWorker * pool.workers.length) / seconds;
+}
+
+/** Forgets every remembered `workers: 'auto'` choice, so the next run with 'auto' measures again. */
+export async function clearWorkerLayouts(): Promise<void> {
+  try {
+    await clear(store());
+  } catch {
+    // no IndexedDB: nothing is remembered
+  }
 }
 
 export interface AutoLayoutInput {
@@ -151,25 +184,39 @@ export async function startAutoPool(input: AutoLayoutInput): Promise<{ pool: Wor
     return startSplit(rememberedReason!, remembered.measured, true);
   }
 
-  let second: Awaited<ReturnType<typeof create>> | undefined;
+  // One pool at a time, with a pause between: onnxruntime-web's threads go on competing for the cores for a while
+  // after their worker is released (measured: single-threaded workers started right after the wide pool closed ran
+  // at about half speed, 2.1 s a run instead of 1.05 s; after a pause of a few seconds, at full speed). So the wide
+  // pool is measured and released, the split one is measured after a pause, and the wide one is started again if
+  // it wins.
+  const inputSize = first.load.inputSize;
+  let wideFps: number;
   try {
-    const wideFps = await measurePool(first.pool, first.load.inputSize, input.decode, input.inferenceTimeoutMs);
-    second = await create(split);
-    const splitFps = await measurePool(second.pool, first.load.inputSize, input.decode, input.inferenceTimeoutMs);
-    const measured: LayoutMeasurement[] = [
-      { ...wide, fps: wideFps },
-      { ...split, fps: splitFps },
-    ];
-    const splitWins = splitFps > wideFps;
-    await (splitWins ? first.pool : second.pool).close('worker layout: another layout was chosen');
-    const kept = splitWins ? second : first;
-    const chosen = splitWins ? split : wide;
-    await remember(input.modelSha256, cores, { chosen, measured, decidedAt: Date.now() });
-    return { ...kept, decision: { chosen, measured, fromCache: false, reason: `measured ${describe(measured)}` } };
+    wideFps = await measurePool(first.pool, inputSize, input.decode, input.inferenceTimeoutMs);
+  } finally {
+    await first.pool.close('worker layout: measuring the other layout');
+  }
+  await settle();
+  const second = await create(split);
+  let splitFps: number;
+  try {
+    splitFps = await measurePool(second.pool, inputSize, input.decode, input.inferenceTimeoutMs);
   } catch (error) {
-    await Promise.allSettled([first.pool.close('worker layout probe failed'), second?.pool.close('worker layout probe failed')]);
+    await second.pool.close('worker layout probe failed');
     throw error;
   }
+  const measured: LayoutMeasurement[] = [
+    { ...wide, fps: wideFps },
+    { ...split, fps: splitFps },
+  ];
+  const splitWins = splitFps > wideFps;
+  const chosen = splitWins ? split : wide;
+  await remember(input.modelSha256, cores, { chosen, measured, decidedAt: Date.now() });
+  const decision = { chosen, measured, fromCache: false, reason: `measured ${describe(measured)}` };
+  if (splitWins) return { ...second, decision };
+  await second.pool.close('worker layout: another layout was chosen');
+  await settle();
+  return { ...(await create(wide)), decision };
 }
 
 function describe(measured: LayoutMeasurement[]): string {

@@ -78,6 +78,14 @@ test("workers 'auto' measures 1×N threads against N×1 workers, keeps the faste
   const again = second.statuses.find((s) => s.eventType === 'WORKER_LAYOUT')!.payload as typeof payload;
   expect(again.chosen).toEqual(payload.chosen);
   expect(again.fromCache).toBe(cores > 1);
+
+  // clearWorkerLayouts() forgets the choice: the next run measures again.
+  await page.evaluate(() => (window as unknown as { harness: { framewise: { clearWorkerLayouts(): Promise<void> } } }).harness.framewise.clearWorkerLayouts());
+  const third = await runInPage(page, { modelId: COLOUR_BOX, videoReference: `${GENERATED}/sample.mp4`, backend: 'wasm', workers: 'auto', stopAfter: 3 });
+  expect(third.error).toBeUndefined();
+  const measuredAgain = third.statuses.find((s) => s.eventType === 'WORKER_LAYOUT')!.payload as typeof payload;
+  expect(measuredAgain.fromCache).toBe(false);
+  expect(measuredAgain.measured).toHaveLength(cores > 1 ? 2 : 0);
 });
 
 test('two sources each get their own source_id and all their frames', async ({ page }) => {
