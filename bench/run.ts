@@ -407,19 +407,21 @@ interface LiveReport {
 async function runLive(session: Session, workers: number, threads: number, minutes: number, bufferFillingStrategy?: BufferFillingStrategy): Promise<LiveReport> {
   const page = await openBench(session);
   const cdp = await session.context.newCDPSession(page);
-  const warningsBefore = session.consoleWarnings.length;
+  let warningsBefore = session.consoleWarnings.length;
   const holdProbes: { hold: number; copy: boolean; fps: number }[] = [];
   try {
     const probe = await call(page, 'cameraProbe', { seconds: 5 });
     console.log(`  live: the fake camera alone delivers ${fmt(probe.fps, 1)} fps (${probe.settings.width}×${probe.settings.height})`);
     {
-      // Does the capture pipeline stall while page code holds its frames? (framewise holds the in-flight frame's
-      // clone and the buffered frame.)
+      // Does the capture pipeline stall while page code holds its frames? (Why framewise copies the frame in flight.)
       for (const [hold, copy] of [[1, false], [2, false], [3, true]] as const) {
         const p = await call(page, 'cameraProbe', { seconds: 4, hold, copy });
         holdProbes.push({ hold, copy, fps: p.fps });
         console.log(`  live: reading the camera while holding the last ${hold} frame(s)${copy ? ' as CPU copies' : ''} open: ${fmt(p.fps, 1)} fps`);
       }
+      // A frame still queued inside the stalled probe's track processor is collected unclosed: that is the probe's,
+      // not framewise's, so the count starts here.
+      warningsBefore = session.consoleWarnings.length;
     }
     const started = await call(page, 'liveStart', { modelUrl: `/${MODEL}`, threads, workers, bufferFillingStrategy });
     console.log(`  live: ${started.source}; ${started.threading}; first prediction after ${fmt(started.firstPredictionMs / 1000, 1)} s`);

@@ -63,8 +63,8 @@ export class SourceFeed {
     const live = !this.info.comesFromVideoFile;
     // Live: DROP_OLDEST, not the reference's ADAPTIVE_DROP_OLDEST. Adaptive dropping exists there to skip decoding
     // frames that would be dropped anyway; a browser source hands over frames already decoded, so it saves nothing,
-    // and dropping the arriving frame leaves an older one waiting (p50 latency 1.39× an inference against 1.03×
-    // with DROP_OLDEST in `npm run bench`).
+    // and dropping the arriving frame leaves an older one waiting (p50 latency 1.06–1.47× an inference against
+    // 1.02–1.04× with DROP_OLDEST in `npm run bench`).
     this.filling = this.options.filling ?? (live ? 'DROP_OLDEST' : 'WAIT');
     this.consumption = this.options.consumption ?? (live ? 'EAGER' : 'LAZY');
     if (this.options.maxFps && !live && this.info.fps > this.options.maxFps) {
