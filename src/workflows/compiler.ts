@@ -359,6 +359,18 @@ function assignDimensionality(steps: CompiledStep[], inputs: Map<string, Compile
         throw new StepOutputLineageError(`the property reads ${describe(b.lineage)} but ${refText.replace(/ at level.*$/, '')} reads ${describe(reference!.lineage)}; their elements do not correspond one to one`, where);
       }
     }
+    // Data read one level deeper than the step runs at needs a step level of 1 at least (a list per frame or deeper).
+    for (const [property, extra] of Object.entries(offsets)) {
+      const binding = step.properties[property];
+      if (binding?.kind !== 'selector') continue;
+      const level = selectorLevel(binding.selector, inputs, done);
+      if (level.dimensionality - extra < 1) {
+        throw new StepInputDimensionalityError(
+          `the property takes data one level deeper than the step runs at, and a step runs at level 1 at least, so it needs level ${1 + extra} or deeper (e.g. values per crop after "dynamic_crop"), but it reads data at ${describeLevel(level.dimensionality, level.lineage)}`,
+          { step: `"${step.name}"`, property, value: binding.selector.raw },
+        );
+      }
+    }
     const offset = step.manifest.outputDimensionalityOffset ?? 0;
     step.dimensionality = base;
     step.outputDimensionality = Math.max(base, offset > 0 ? 1 : 0) + offset;

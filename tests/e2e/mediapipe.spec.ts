@@ -252,6 +252,41 @@ test.describe('mediapipe blocks', () => {
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
   });
 
+  test('the mask visualisation fills the segmenter\'s person mask with its colour, the rest stays the frame', async ({ page }) => {
+    await open(page);
+    // Person: face, neck, chest badge, left arm; background: wall left of the head, wall upper right, the flag.
+    const person: [number, number][] = [[224, 130], [215, 200], [170, 385], [60, 420]];
+    const background: [number, number][] = [[110, 60], [470, 60], [30, 60], [430, 250]];
+    const frames = [2, 9];
+    const masked = async (opacity: number) => {
+      const specification = oneStep(
+        { type: 'framewise/mediapipe_image_segmenter@v1', model_asset_path: SEGMENTER, class_names: ['person'] },
+        [{ type: 'MaskVisualization', name: 'masks', image: '$inputs.image', predictions: '$steps.step.predictions', opacity, color_palette: 'CUSTOM', custom_colors: ['#0000FF'] }],
+        [{ type: 'JsonField', name: 'drawn', selector: '$steps.masks.image' }],
+      );
+      const result = await run(page, { specification, video: VIDEO, probes: { output: 'drawn', frames, points: [...person, ...background] } });
+      expect(result.error).toBeUndefined();
+      expect(result.frames).toHaveLength(FRAMES);
+      return result.pixels;
+    };
+    // Opacity 0 draws nothing: the frame's own pixels.
+    const plain = await masked(0);
+    const half = await masked(0.5);
+    for (const frame of frames) {
+      console.log(`mask visualisation frame ${frame}: frame ${JSON.stringify(plain[frame])}, masked ${JSON.stringify(half[frame])}`);
+      person.forEach((_, k) => {
+        const [before, after] = [plain[frame]![k]!, half[frame]![k]!];
+        const expected = [before[0]! / 2, before[1]! / 2, (before[2]! + 255) / 2];
+        expected.forEach((e, c) => expect(Math.abs(after[c]! - e), `person point ${k} channel ${c} on frame ${frame}: ${before} → ${after}`).toBeLessThanOrEqual(4));
+        expect(after[2]! - after[0]!, `person point ${k} turned bluer on frame ${frame}`).toBeGreaterThan(before[2]! - before[0]!);
+      });
+      background.forEach((_, k) => {
+        const [before, after] = [plain[frame]![person.length + k]!, half[frame]![person.length + k]!];
+        before.forEach((b, c) => expect(Math.abs(after[c]! - b), `background point ${k} on frame ${frame}: ${before} → ${after}`).toBeLessThanOrEqual(2));
+      });
+    }
+  });
+
   test('the pose landmarker puts the astronaut\'s keypoints on her, and ByteTrack keeps one id', async ({ page }) => {
     await open(page);
     const specification = oneStep(

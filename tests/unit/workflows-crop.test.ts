@@ -267,3 +267,62 @@ describe('detections_stitch@v1: predictions made on crops back into one set per 
     expect([e2.step, e2.property]).toEqual(['"stitch"', 'predictions']);
   });
 });
+
+describe('dimension_collapse@v1', () => {
+  /** cropSpec plus a collapse of the per-crop predictions (and crops) into one list per frame. */
+  function collapseSpec(data = '$steps.detect2.predictions'): Spec {
+    const spec = cropSpec();
+    spec.steps.push({ type: 'DimensionCollapse', name: 'collapse', data });
+    spec.outputs.push({ type: 'JsonField', name: 'collapsed', selector: '$steps.collapse.output' });
+    return spec;
+  }
+
+  it('compiles: the output sits one level above data (per crop → per frame)', () => {
+    const c = compileWorkflow(collapseSpec());
+    const step = c.steps.find((s) => s.name === 'collapse')!;
+    expect(step.type).toBe('roboflow_core/dimension_collapse@v1');
+    expect([step.dimensionality, step.outputDimensionality, step.lineage, step.batchInputs]).toEqual([1, 1, [], []]);
+    expect(c.outputs.find((o) => o.name === 'collapsed')!.dimensionality).toBe(1);
+    // Its output is a frame-level value again: a frame-level step may read it with the frame.
+    expect(compileWorkflow(collapseSpec('$steps.crop.crops')).steps.find((s) => s.name === 'collapse')!.outputDimensionality).toBe(1);
+  });
+
+  it('gathers the predictions made on each crop into one list per frame', async () => {
+    const executor = new WorkflowExecutor(compileWorkflow(collapseSpec()), { runtime: truthRuntime() });
+    for (const f of [1, 20]) {
+      const video = meta(f);
+      const out = await executor.run(image(video), video);
+      const rows = truth(f);
+      const collapsed = out.collapsed as Detections[];
+      expect(Array.isArray(collapsed)).toBe(true);
+      expect(collapsed).toHaveLength(rows.length);
+      expect(collapsed).toEqual(out.own);
+      rows.forEach((r, i) => expect(Array.from(collapsed[i]!.xyxy)).toEqual([0, 0, r[2]! - r[0]!, r[3]! - r[1]!]));
+    }
+  });
+
+  it('a crop of a crop collapses one level: level 3 → a list per crop of the first crop step', () => {
+    const spec = collapseSpec('$steps.detect3.predictions');
+    spec.steps.splice(
+      3,
+      0,
+      { type: 'Crop', name: 'crop2', image: '$steps.crop.crops', detections: '$steps.detect2.predictions' },
+      { type: 'ObjectDetectionModel', name: 'detect3', images: '$steps.crop2.crops', model_id: COLOUR_BOX_MODEL },
+    );
+    const step = compileWorkflow(spec).steps.find((s) => s.name === 'collapse')!;
+    expect([step.dimensionality, step.outputDimensionality, step.lineage, step.batchInputs]).toEqual([2, 2, ['crop'], [['data']]]);
+  });
+
+  it('StepInputDimensionalityError when data is at the frame level or a parameter (nothing to collapse)', () => {
+    const e = thrown(() => compileWorkflow(collapseSpec('$steps.detect.predictions')));
+    expect(e).toBeInstanceOf(StepInputDimensionalityError);
+    expect([e.step, e.property, e.value]).toEqual(['"collapse"', 'data', '$steps.detect.predictions']);
+    expect(e.message).toContain('level 1 (one value per frame)');
+    const withParameter = collapseSpec('$inputs.threshold');
+    withParameter.inputs.push({ type: 'WorkflowParameter', name: 'threshold', default_value: 0.5 });
+    const e2 = thrown(() => compileWorkflow(withParameter));
+    expect(e2).toBeInstanceOf(StepInputDimensionalityError);
+    expect([e2.step, e2.property]).toEqual(['"collapse"', 'data']);
+    expect(e2.message).toContain('level 0 (a parameter)');
+  });
+});

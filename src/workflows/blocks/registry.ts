@@ -3,6 +3,7 @@ import type { BlockManifest } from './block.ts';
 import { ByteTrackerV1, ByteTrackerV2, ByteTrackerV3 } from './byte-tracker.ts';
 import { DetectionsFilterV1 } from './detections-filter.ts';
 import { DetectionsStitchV1 } from './detections-stitch.ts';
+import { DimensionCollapseV1 } from './dimension-collapse.ts';
 import { DynamicCropV1 } from './dynamic-crop.ts';
 import { LineCounterV1, LineCounterV2 } from './line-counter.ts';
 import { MediapipeFaceDetectorV1 } from './mediapipe-face-detector.ts';
@@ -17,6 +18,7 @@ import {
   BoundingBoxVisualizationV1,
   LabelVisualizationV1,
   LineCounterVisualizationV1,
+  MaskVisualizationV1,
   PolygonZoneVisualizationV1,
   TraceVisualizationV1,
 } from './visualizations.ts';
@@ -28,6 +30,7 @@ export const BLOCKS: readonly BlockManifest[] = [
   DetectionsFilterV1,
   DynamicCropV1,
   DetectionsStitchV1,
+  DimensionCollapseV1,
   ByteTrackerV1,
   ByteTrackerV2,
   ByteTrackerV3,
@@ -40,6 +43,7 @@ export const BLOCKS: readonly BlockManifest[] = [
   LineCounterVisualizationV1,
   PolygonZoneVisualizationV1,
   TraceVisualizationV1,
+  MaskVisualizationV1,
   MediapipeFaceDetectorV1,
   MediapipePoseLandmarkerV1,
   MediapipeHandLandmarkerV1,

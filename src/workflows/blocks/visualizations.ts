@@ -1,12 +1,14 @@
 /**
- * Visualisation blocks: bounding boxes, labels (incl. Tracker Id and Time In Zone), line counter, polygon zone and
- * trace, drawn on an OffscreenCanvas with supervision's default palette and `color_axis` (CLASS, INDEX, TRACK).
+ * Visualisation blocks: bounding boxes, labels (incl. Tracker Id and Time In Zone), line counter, polygon zone,
+ * trace and segmentation masks, drawn on an OffscreenCanvas with supervision's default palette and `color_axis` (CLASS, INDEX, TRACK).
  * Each outputs `image`.
  */
 import * as v from 'valibot';
 import { anchor, detectionsLength, isDetections, type Detections, type Position } from '../detections.ts';
 import { DETECTION_KINDS, KIND } from '../kinds.ts';
+import { decodeMaskRle } from '../mask-rle.ts';
 import { isWorkflowImage, type BlockManifest, type PropertySpec, type WorkflowImageValue } from './block.ts';
+import { SEMANTIC_SEGMENTATION_PREDICTION_KIND } from './mediapipe-image-segmenter.ts';
 import { PerVideo } from './per-video.ts';
 import { color, integerFrom, lineSegment, numberIn, position, stringList, zones } from './props.ts';
 import { COPY_IMAGE, IMAGE_INPUT, ZONE_COLOR, ZONE_OPACITY } from './shared-properties.ts';
@@ -329,4 +331,58 @@ export const TraceVisualizationV1: BlockManifest = {
       },
     };
   },
+};
+
+/** Predictions with masks, as the reference's mask visualisation accepts them. */
+const MASK_PREDICTION_KINDS = [KIND.INSTANCE_SEGMENTATION_PREDICTION, 'rle_instance_segmentation_prediction', SEMANTIC_SEGMENTATION_PREDICTION_KIND];
+
+/**
+ * `roboflow_core/mask_visualization@v1`: each detection's mask (COCO RLE in the `rle_mask` column, in the pixels of
+ * the detections' `image`) filled with its colour, the filled layer blended over the image at `opacity` (later
+ * detections cover earlier ones where masks overlap, as supervision's MaskAnnotator does). Detections without a
+ * mask are skipped.
+ */
+export const MaskVisualizationV1: BlockManifest = {
+  type: 'roboflow_core/mask_visualization@v1',
+  aliases: ['MaskVisualization', 'mask_visualization@v1'],
+  description: "Fills each detection's mask (rle_mask) with its colour at opacity.",
+  properties: {
+    ...colorable,
+    predictions: { kinds: MASK_PREDICTION_KINDS, required: true },
+    opacity: { kinds: [KIND.FLOAT_ZERO_TO_ONE], literal: numberIn(0, 1), default: 0.5 },
+  },
+  outputs: imageOutputs,
+  create: () => ({
+    run(inputs) {
+      const d = detectionsInput(inputs.predictions);
+      const { ctx, image } = canvasFor(inputs.image, inputs.copy_image as boolean);
+      const palette = paletteOf(inputs);
+      const masks = d.data.rle_mask as string[] | undefined;
+      const { width, height } = d.image;
+      let layer: OffscreenCanvasRenderingContext2D | undefined;
+      let shape: OffscreenCanvasRenderingContext2D | undefined;
+      for (let i = 0; i < detectionsLength(d); i++) {
+        const counts = masks?.[i];
+        if (typeof counts !== 'string' || counts === '') continue;
+        const mask = decodeMaskRle(counts, width, height);
+        const pixels = new ImageData(width, height);
+        for (let k = 0; k < mask.length; k++) if (mask[k]) pixels.data[k * 4 + 3] = 255;
+        layer ??= new OffscreenCanvas(width, height).getContext('2d')!;
+        shape ??= new OffscreenCanvas(width, height).getContext('2d')!;
+        // The mask as alpha, then painted in the detection's colour where it is set.
+        shape.globalCompositeOperation = 'copy';
+        shape.putImageData(pixels, 0, 0);
+        shape.globalCompositeOperation = 'source-in';
+        shape.fillStyle = detectionColor(d, i, palette, inputs.color_axis as ColorAxis);
+        shape.fillRect(0, 0, width, height);
+        layer.drawImage(shape.canvas, 0, 0);
+      }
+      if (layer) {
+        ctx.globalAlpha = inputs.opacity as number;
+        ctx.drawImage(layer.canvas, 0, 0, image.width, image.height);
+        ctx.globalAlpha = 1;
+      }
+      return { image };
+    },
+  }),
 };
