@@ -158,30 +158,32 @@ export async function startAutoPool(input: AutoLayoutInput): Promise<{ pool: Wor
     const started = await create({ workers: 1, threads: 1 });
     return { ...started, decision: { chosen: { workers: 1, threads: 1 }, measured: [], fromCache: false, reason: 'WebGPU runs one worker: the GPU serialises the work' } };
   }
+  // A remembered choice counts only while it is one of today's two layouts (same cores, same isolation).
   const remembered = isolated && n > 1 ? await rememberedLayout(input.modelSha256, cores) : undefined;
-  const rememberedReason = remembered && `remembered for this model and machine (measured ${describe(remembered.measured)})`;
-  if (remembered && input.request.backend === 'wasm' && [wide, split].some((l) => l.workers === remembered.chosen.workers && l.threads === remembered.chosen.threads)) {
-    const chosen = remembered.chosen.workers === 1 ? wide : split;
-    const started = await create(chosen);
-    return { ...started, decision: { chosen, measured: remembered.measured, fromCache: true, reason: rememberedReason! } };
+  const layout = remembered && [wide, split].find((l) => l.workers === remembered.chosen.workers && l.threads === remembered.chosen.threads);
+  const recalled =
+    remembered && layout
+      ? { layout, why: { measured: remembered.measured, fromCache: true, reason: `remembered for this model and machine (measured ${describe(remembered.measured)})` } }
+      : undefined;
+  if (recalled && input.request.backend === 'wasm') {
+    return { ...(await create(recalled.layout)), decision: { chosen: recalled.layout, ...recalled.why } };
   }
   const first = await create(wide);
   if (first.load.backend === 'webgpu') {
     return { ...first, decision: { chosen: wide, measured: [], fromCache: false, reason: 'WebGPU runs one worker: the GPU serialises the work' } };
   }
   if (n === 1) return { ...first, decision: { chosen: wide, measured: [], fromCache: false, reason: 'one core' } };
-  const startSplit = async (reason: string, measured: LayoutMeasurement[], fromCache: boolean) => {
+  const startSplit = async (why: Omit<LayoutDecision, 'chosen'>) => {
     await first.pool.close('worker layout: another layout was chosen');
-    const second = await create(split);
-    return { ...second, decision: { chosen: split, measured, fromCache, reason } };
+    return { ...(await create(split)), decision: { chosen: split, ...why } };
   };
   if (!isolated) {
-    return startSplit(`the page is not cross-origin isolated, so WASM is single-threaded: ${n} workers × 1 thread use the cores`, [], false);
+    return startSplit({ measured: [], fromCache: false, reason: `the page is not cross-origin isolated, so WASM is single-threaded: ${n} workers × 1 thread use the cores` });
   }
 
-  if (remembered && [wide, split].some((l) => l.workers === remembered.chosen.workers && l.threads === remembered.chosen.threads)) {
-    if (remembered.chosen.workers === 1) return { ...first, decision: { chosen: wide, measured: remembered.measured, fromCache: true, reason: rememberedReason! } };
-    return startSplit(rememberedReason!, remembered.measured, true);
+  if (recalled) {
+    if (recalled.layout === wide) return { ...first, decision: { chosen: wide, ...recalled.why } };
+    return startSplit(recalled.why);
   }
 
   // One pool at a time, with a pause between: onnxruntime-web's threads go on competing for the cores for a while
