@@ -110,6 +110,23 @@ function detectionsInput(value: unknown): Detections {
   return value;
 }
 
+/**
+ * What a detections visualisation draws with: the step's detections, where to draw them (`canvasFor`), and each
+ * detection's colour by the step's palette and `color_axis`.
+ */
+function detectionsDrawing(inputs: Record<string, unknown>): {
+  d: Detections;
+  ctx: OffscreenCanvasRenderingContext2D;
+  image: WorkflowImageValue;
+  colorOf: (i: number) => string;
+} {
+  const d = detectionsInput(inputs.predictions);
+  const { ctx, image } = canvasFor(inputs.image, inputs.copy_image as boolean);
+  const palette = paletteOf(inputs);
+  const axis = inputs.color_axis as ColorAxis;
+  return { d, ctx, image, colorOf: (i) => detectionColor(d, i, palette, axis) };
+}
+
 /** `roboflow_core/bounding_box_visualization@v1`. */
 export const BoundingBoxVisualizationV1: BlockManifest = {
   type: 'roboflow_core/bounding_box_visualization@v1',
@@ -124,14 +141,12 @@ export const BoundingBoxVisualizationV1: BlockManifest = {
   outputs: imageOutputs,
   create: () => ({
     run(inputs) {
-      const d = detectionsInput(inputs.predictions);
-      const { ctx, image } = canvasFor(inputs.image, inputs.copy_image as boolean);
-      const palette = paletteOf(inputs);
+      const { d, ctx, image, colorOf } = detectionsDrawing(inputs);
       const t = inputs.thickness as number;
       ctx.lineWidth = t;
       for (let i = 0; i < detectionsLength(d); i++) {
         const [x0, y0, x1, y1] = [d.xyxy[i * 4]!, d.xyxy[i * 4 + 1]!, d.xyxy[i * 4 + 2]!, d.xyxy[i * 4 + 3]!];
-        ctx.strokeStyle = detectionColor(d, i, palette, inputs.color_axis as ColorAxis);
+        ctx.strokeStyle = colorOf(i);
         const r = ((inputs.roundness as number) * Math.min(x1 - x0, y1 - y0)) / 2;
         ctx.beginPath();
         if (r > 0) ctx.roundRect(x0, y0, x1 - x0, y1 - y0, r);
@@ -191,9 +206,7 @@ export const LabelVisualizationV1: BlockManifest = {
   outputs: imageOutputs,
   create: () => ({
     run(inputs) {
-      const d = detectionsInput(inputs.predictions);
-      const { ctx, image } = canvasFor(inputs.image, inputs.copy_image as boolean);
-      const palette = paletteOf(inputs);
+      const { d, ctx, image, colorOf } = detectionsDrawing(inputs);
       const size = Math.max(6, Math.round(20 * (inputs.text_scale as number)));
       const pad = inputs.text_padding as number;
       ctx.font = `${inputs.text_thickness as number > 1 ? 'bold ' : ''}${size}px sans-serif`;
@@ -208,7 +221,7 @@ export const LabelVisualizationV1: BlockManifest = {
         const pos = inputs.text_position as string;
         const x = pos.endsWith('LEFT') ? ax : pos.endsWith('RIGHT') ? ax - w : ax - w / 2;
         const y = pos.startsWith('TOP') ? ay - h : pos.startsWith('BOTTOM') ? ay : ay - h / 2;
-        ctx.fillStyle = detectionColor(d, i, palette, inputs.color_axis as ColorAxis);
+        ctx.fillStyle = colorOf(i);
         ctx.beginPath();
         ctx.roundRect(x, y, w, h, inputs.border_radius as number);
         ctx.fill();
@@ -309,20 +322,19 @@ export const TraceVisualizationV1: BlockManifest = {
     const traces = new PerVideo(() => new Map<number, [number, number][]>());
     return {
       run(inputs, { video }) {
-        const d = detectionsInput(inputs.predictions);
-        if (!d.trackerId) throw new TypeError('trace_visualization requires tracked detections (tracker_id is missing)');
-        const { ctx, image } = canvasFor(inputs.image, inputs.copy_image as boolean);
-        const palette = paletteOf(inputs);
+        const { d, ctx, image, colorOf } = detectionsDrawing(inputs);
+        const trackerId = d.trackerId;
+        if (!trackerId) throw new TypeError('trace_visualization requires tracked detections (tracker_id is missing)');
         const history = traces.get(video.video_identifier);
         const length = inputs.trace_length as number;
         ctx.lineWidth = inputs.thickness as number;
         for (let i = 0; i < detectionsLength(d); i++) {
-          const id = d.trackerId[i]!;
+          const id = trackerId[i]!;
           const points = history.get(id) ?? [];
           points.push(anchor(d, i, inputs.position as Position));
           while (points.length > length) points.shift();
           history.set(id, points);
-          ctx.strokeStyle = detectionColor(d, i, palette, inputs.color_axis as ColorAxis);
+          ctx.strokeStyle = colorOf(i);
           ctx.beginPath();
           points.forEach(([x, y], k) => (k === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
           ctx.stroke();
@@ -354,9 +366,7 @@ export const MaskVisualizationV1: BlockManifest = {
   outputs: imageOutputs,
   create: () => ({
     run(inputs) {
-      const d = detectionsInput(inputs.predictions);
-      const { ctx, image } = canvasFor(inputs.image, inputs.copy_image as boolean);
-      const palette = paletteOf(inputs);
+      const { d, ctx, image, colorOf } = detectionsDrawing(inputs);
       const masks = d.data.rle_mask as string[] | undefined;
       const { width, height } = d.image;
       let layer: OffscreenCanvasRenderingContext2D | undefined;
@@ -373,7 +383,7 @@ export const MaskVisualizationV1: BlockManifest = {
         shape.globalCompositeOperation = 'copy';
         shape.putImageData(pixels, 0, 0);
         shape.globalCompositeOperation = 'source-in';
-        shape.fillStyle = detectionColor(d, i, palette, inputs.color_axis as ColorAxis);
+        shape.fillStyle = colorOf(i);
         shape.fillRect(0, 0, width, height);
         layer.drawImage(shape.canvas, 0, 0);
       }
